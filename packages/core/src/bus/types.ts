@@ -1,0 +1,35 @@
+/** One published fact. `seq` increases by one per event on a gateway instance (SPEC §6). */
+export interface BusEvent<T extends Record<string, unknown> = Record<string, unknown>> {
+  topic: string;
+  ts: string;
+  data: T;
+  seq: number;
+}
+
+export type BusListener = (event: BusEvent) => void;
+
+/** What `replay` could give: the events after `since`, and the range it could not. */
+export interface Replay {
+  events: BusEvent[];
+  gap: { from: number; to: number } | null;
+}
+
+/**
+ * The event bus (socket.io's adapter split): publish, subscribe by pattern, replay from a
+ * bounded log. The local bus is the default; another transport implements the same.
+ */
+export interface EventBus {
+  /** Changes every time the gateway starts, so a resuming client can tell a restart. */
+  readonly epoch: string;
+  /** The seq of the newest event, 0 before the first. */
+  readonly seq: number;
+  publish<T extends Record<string, unknown>>(topic: string, data: T): BusEvent<T>;
+  /** Listens to every topic matching any pattern; returns the unsubscribe function. */
+  subscribe(patterns: string | readonly string[], listener: BusListener): () => void;
+  /** Events with seq > `since` still in the log, and the gap when the log no longer reaches back. */
+  replay(since: number): Replay;
+  /** Embedder sugar: `on(pattern, fn)` / `off(pattern, fn)`. */
+  on(pattern: string, listener: BusListener): void;
+  off(pattern: string, listener: BusListener): void;
+  close(): void;
+}

@@ -1,0 +1,56 @@
+import type { CredentialVerifier } from './auth/authenticate.js';
+import type { EventBus } from './bus/types.js';
+import type { CallLog } from './calllog/types.js';
+import type { Clock } from './clock.js';
+import type { ResponseInfo } from './http/pipeline.js';
+import type { Route } from './http/route.js';
+import type { Logger } from './log.js';
+import type { GatewayOptions } from './options.js';
+import type { PtyBackend } from './pty/types.js';
+import type { Stores } from './stores/types.js';
+import type { ConnectionRegistry } from './ws/connections.js';
+import type { UpgradeEndpoint } from './ws/upgrade.js';
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<
+  Pick<
+    GatewayOptions,
+    | 'host'
+    | 'port'
+    | 'bodyLimitBytes'
+    | 'bcryptCost'
+    | 'version'
+    | 'workspaceRoot'
+    | 'idleThresholdMs'
+    | 'bufferBytes'
+    | 'stopGraceMs'
+    | 'eventLogSize'
+    | 'healthIntervalMs'
+    | 'healthTimeoutMs'
+    | 'proxyTimeoutMs'
+  >
+> &
+  GatewayOptions;
+
+/** The collaborators every capability is built from; made once, in `createGateway`. */
+export interface GatewayContext {
+  options: ResolvedOptions;
+  clock: Clock;
+  logger: Logger;
+  bus: EventBus;
+  stores: Stores;
+  pty: PtyBackend;
+  connections: ConnectionRegistry;
+  callLog: CallLog;
+}
+
+/** What one capability adds to the gateway. */
+export interface Capability {
+  routes?: Route[];
+  upgrades?: UpgradeEndpoint[];
+  verifiers?: CredentialVerifier[];
+  onResponse?: (info: ResponseInfo) => void;
+  start?(): Promise<void>;
+  /** Graceful stop; called in reverse order of start. */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's `X-Request-Id` when it is sane (SPEC §1), else a fresh one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && SANE_REQUEST_ID.test(given)) return given;
+  return `req_${randomBytes(9).toString('base64url')}`;
+}
+
+/** The peer's address; proxies in front are not trusted by default. */
+export function remoteAddressOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/** The bearer token of the `Authorization` header, or `?token=` when `allowQuery` (upgrades only). */
+export function bearerTokenOf(req: IncomingMessage, query: URLSearchParams | null): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    return m ? m[1]! : '';
+  }
+  const fromQuery = query?.get('token');
+  return fromQuery === undefined || fromQuery === null ? null : fromQuery;
+}
+
+/** Splits `req.url` into the path under `base` and the query, or null when outside `base`. */
+export function splitUrl(rawUrl: string | undefined, base: string): { path: string; query: URLSearchParams } | null {
+  const url = rawUrl ?? '/';
+  const q = url.indexOf('?');
+  const pathname = q === -1 ? url : url.slice(0, q);
+  if (pathname !== base && !pathname.startsWith(`${base}/`)) return null;
+  const path = pathname.slice(base.length) || '/';
+  return { path, query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)) };
+}

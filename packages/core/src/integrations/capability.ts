@@ -1,0 +1,6 @@
+import type { Capability, GatewayContext } from '../context.js';
+
+/** Scaffold: filled in by its issue. */
+export function createIntegrationsCapability(_ctx: GatewayContext): Capability {
+  return {};
+}

@@ -1,0 +1,19 @@
+import type Keyv from 'keyv';
+import type { AdminTokenRecord, AdminTokenStore } from '../types.js';
+
+/** Admin tokens by SHA-256 digest, expiring with the token through keyv's TTL. */
+export function createKeyvAdminTokenStore(keyv: Keyv, now: () => number): AdminTokenStore {
+  const key = (digest: string): string => `admin-token:${digest}`;
+  return {
+    async put(record) {
+      const ttl = Math.max(1, Date.parse(record.expires_at) - now());
+      await keyv.set(key(record.digest), record, ttl);
+    },
+    async get(digest) {
+      return (await keyv.get(key(digest))) as AdminTokenRecord | undefined;
+    },
+    async delete(digest) {
+      await keyv.delete(key(digest));
+    },
+  };
+}

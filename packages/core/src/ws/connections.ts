@@ -1,0 +1,59 @@
+import type { WebSocket } from 'ws';
+import { CloseCode } from './close-codes.js';
+
+/**
+ * Open WebSockets per integration, so revoking a key (rotate, disable, delete) closes
+ * them with 4001 at once (SPEC §2.2). Events and stream endpoints `track` every socket.
+ */
+export interface ConnectionRegistry {
+  track(integrationId: string, ws: WebSocket): void;
+  /** Closes every tracked socket of the integration; returns how many. */
+  revoke(integrationId: string, reason?: string): number;
+  count(integrationId: string): number;
+  /** Closes everything (gateway shutdown). */
+  closeAll(code: number, reason: string): void;
+}
+
+export function createConnectionRegistry(): ConnectionRegistry {
+  const byIntegration = new Map<string, Set<WebSocket>>();
+  const all = new Set<WebSocket>();
+  return {
+    track(integrationId, ws) {
+      const set = byIntegration.get(integrationId) ?? new Set<WebSocket>();
+      byIntegration.set(integrationId, set);
+      set.add(ws);
+      all.add(ws);
+      ws.once('close', () => {
+        set.delete(ws);
+        all.delete(ws);
+        if (set.size === 0 && byIntegration.get(integrationId) === set) byIntegration.delete(integrationId);
+      });
+    },
+    revoke(integrationId, reason = 'credential revoked') {
+      const set = byIntegration.get(integrationId);
+      if (!set) return 0;
+      for (const ws of set) closeHard(ws, CloseCode.revoked, reason);
+      return set.size;
+    },
+    count(integrationId) {
+      return byIntegration.get(integrationId)?.size ?? 0;
+    },
+    closeAll(code, reason) {
+      for (const ws of all) closeHard(ws, code, reason);
+    },
+  };
+}
+
+/** Sends a close frame and, if the peer does not answer within 500 ms, drops the socket. */
+export function closeHard(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === ws.CLOSED) return;
+  try {
+    ws.close(code, reason);
+  } catch {
+    ws.terminate();
+    return;
+  }
+  setTimeout(() => {
+    if (ws.readyState !== ws.CLOSED) ws.terminate();
+  }, 500).unref();
+}

@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import type { Authenticator } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
+import { notFound, toGatewayError, type GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from '../http/request-meta.js';
+import { Router } from '../http/router.js';
+import type { RouteAccess } from '../http/route.js';
+import { checkAccess } from '../http/pipeline.js';
+
+/** Everything an endpoint gets about an upgrade request that passed authentication. */
+export interface UpgradeContext {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  principal: Principal;
+  params: Readonly<Record<string, string>>;
+  query: URLSearchParams;
+  requestId: string;
+  remoteAddr: string;
+}
+
+/** A WebSocket endpoint. `handle` may throw a GatewayError to refuse with a plain HTTP status. */
+export interface UpgradeEndpoint {
+  path: string;
+  access: RouteAccess;
+  summary?: string;
+  handle(ctx: UpgradeContext): Promise<void> | void;
+}
+
+export interface UpgradeDeps {
+  basePath: string;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** Rejected credentials go to the call log like HTTP ones. */
+  onRejected?: (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void;
+}
+
+/**
+ * Routes `upgrade` events by path, authenticates (bearer header or `?token=`, upgrades
+ * only) and checks access before any WebSocket exists. Refusals are plain HTTP responses
+ * with the JSON error body, so a client sees 401/403/404 rather than a dropped socket.
+ */
+export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], deps: UpgradeDeps) {
+  const router = new Router(
+    endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access, body: 'none' as const, handler: () => ({ kind: 'handled' as const }) })),
+  );
+  const byPath = new Map(endpoints.map((e) => [e.path, e]));
+
+  return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const requestId = requestIdOf(req);
+    const remoteAddr = remoteAddressOf(req);
+    socket.on('error', () => socket.destroy());
+    const split = splitUrl(req.url, deps.basePath);
+    let path = split?.path ?? '';
+    try {
+      const lookup = split ? router.lookup('GET', split.path) : null;
+      if (!lookup || !('found' in lookup)) throw notFound('route');
+      const endpoint = byPath.get(lookup.found.route.path)!;
+      path = endpoint.path;
+      const token = bearerTokenOf(req, split!.query);
+      let principal: Principal;
+      try {
+        principal = await deps.authenticator.authenticate(token, remoteAddr);
+      } catch (err) {
+        if (token) deps.onRejected?.({ requestId, path: split!.path, remoteAddr, status: toGatewayError(err).status });
+        throw err;
+      }
+      checkAccess(endpoint.access, principal);
+      await endpoint.handle({ req, socket, head, principal, params: lookup.found.params, query: split!.query, requestId, remoteAddr });
+    } catch (thrown) {
+      const err = toGatewayError(thrown);
+      if (err.code === 'internal_error') deps.logger.error('upgrade failed', { path, error: err.cause ?? err });
+      refuse(socket, err, requestId);
+    }
+  };
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+export function refuse(socket: Duplex, err: GatewayError, requestId: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({ error: err.message, code: err.code, request_id: requestId });
+  const headers = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'X-Request-Id': requestId,
+    Connection: 'close',
+    ...err.headers,
+  };
+  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+  socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
+}

@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/index.js';
+
+/** The static admin token every test gateway accepts. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestGateway {
+  gateway: Gateway;
+  /** e.g. `http://127.0.0.1:41234` */
+  url: string;
+  /** e.g. `ws://127.0.0.1:41234` */
+  wsUrl: string;
+  /** fetch under `/api/v1` with the admin token (or `token`, or none with `token: null`). */
+  api(path: string, init?: ApiInit): Promise<Response>;
+  /** Like `api`, then parses JSON (throws on a non-JSON body). */
+  apiJson<T = any>(path: string, init?: ApiInit): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export interface ApiInit extends Omit<RequestInit, 'body'> {
+  /** Bearer token; default the admin token; null sends none. */
+  token?: string | null;
+  /** An object is sent as JSON; a string or Buffer as is. */
+  body?: unknown;
+}
+
+/**
+ * Starts a real gateway on 127.0.0.1, port 0, with a fast bcrypt cost and the static
+ * admin token. The one way tests start a gateway.
+ */
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
+  const gateway = await createGateway({
+    bcryptCost: 4,
+    ...options,
+    auth: { adminToken: ADMIN_TOKEN, ...options.auth },
+  });
+  const { url } = await gateway.listen(0, '127.0.0.1');
+  const api = (path: string, init: ApiInit = {}): Promise<Response> => {
+    const { token = ADMIN_TOKEN, body, headers, ...rest } = init;
+    const h = new Headers(headers as HeadersInit | undefined);
+    if (token !== null) h.set('authorization', `Bearer ${token}`);
+    let payload: BodyInit | undefined;
+    if (body !== undefined) {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) payload = body as BodyInit;
+      else {
+        payload = JSON.stringify(body);
+        if (!h.has('content-type')) h.set('content-type', 'application/json');
+      }
+    }
+    return fetch(`${url}/api/v1${path}`, { ...rest, headers: h, body: payload });
+  };
+  return {
+    gateway,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    api,
+    async apiJson(path, init) {
+      const res = await api(path, init);
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    },
+    close: () => gateway.close(),
+  };
+}
+
+/** Registers an integration as admin; returns its record and plaintext key. */
+export async function registerIntegration(
+  t: TestGateway,
+  body: Record<string, unknown>,
+): Promise<{ integration: any; api_key: string; signing_secret?: string }> {
+  const res = await t.apiJson('/integrations', { method: 'POST', body });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Opens a WebSocket and resolves once open; rejects with the HTTP status on refusal. */
+export function openWs(url: string, opts: { token?: string; protocols?: string | string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+  const headers = { ...opts.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
+  const ws = new WebSocket(url, opts.protocols ?? [], { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Resolves with the next message that satisfies `predicate` (text parsed as JSON when possible). */
+export function nextMessage<T = any>(ws: WebSocket, predicate: (msg: any, isBinary: boolean) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.off('message', onMessage);
+      reject(new Error('timed out waiting for a message'));
+    }, timeoutMs);
+    const onMessage = (data: Buffer, isBinary: boolean): void => {
+      let msg: unknown = data;
+      if (!isBinary) {
+        try {
+          msg = JSON.parse(data.toString());
+        } catch {
+          msg = data.toString();
+        }
+      }
+      if (!predicate(msg, isBinary)) return;
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      resolve(msg as T);
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+/** Resolves with the close code and reason. */
+export function closed(ws: WebSocket, timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (ws.readyState === ws.CLOSED) return resolve({ code: 1006, reason: '' });
+    const timer = setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs);
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+/** A fresh temp dir, removed by the returned function. */
+export async function tempDir(prefix = 'opendray-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
