@@ -13,7 +13,7 @@ export type { Principal, AdminPrincipal, IntegrationPrincipal } from './auth/pri
 export { scopeGrants, hasScope } from './auth/scopes.js';
 export { resolveAdminCredentials, type AdminCredentialSource } from './auth/admin-key-file.js';
 export type { AdminCredentials } from './auth/admin.js';
-export type { EventBus, BusEvent, BusListener, Replay } from './bus/types.js';
+export type { EventBus, BusEvent, BusListener, Replay, PublishMeta } from './bus/types.js';
 export { topicMatches } from './bus/topics.js';
 export type { Clock } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './log.js';

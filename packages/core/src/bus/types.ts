@@ -4,6 +4,16 @@ export interface BusEvent<T extends Record<string, unknown> = Record<string, unk
   ts: string;
   data: T;
   seq: number;
+  /**
+   * The integration that owns what this event is about (a session's creator, the
+   * integration itself). Never sent on the wire; the events endpoint filters on it (SPEC §3).
+   */
+  tenant?: string;
+}
+
+/** Metadata a publisher attaches; not part of the event's data. */
+export interface PublishMeta {
+  tenant?: string;
 }
 
 export type BusListener = (event: BusEvent) => void;
@@ -23,7 +33,7 @@ export interface EventBus {
   readonly epoch: string;
   /** The seq of the newest event, 0 before the first. */
   readonly seq: number;
-  publish<T extends Record<string, unknown>>(topic: string, data: T): BusEvent<T>;
+  publish<T extends Record<string, unknown>>(topic: string, data: T, meta?: PublishMeta): BusEvent<T>;
   /** Listens to every topic matching any pattern; returns the unsubscribe function. */
   subscribe(patterns: string | readonly string[], listener: BusListener): () => void;
   /** Events with seq > `since` still in the log, and the gap when the log no longer reaches back. */

@@ -9,6 +9,13 @@ export type StorageOption = Keyv | string;
  * instance given by the embedder. SQLite runs in WAL mode so readers never wait on writes.
  */
 export async function openStorage(storage: StorageOption | undefined): Promise<Keyv> {
+  const keyv = await open(storage);
+  // A store failure must surface (500 / health 503), never read as "no such record".
+  keyv.throwOnErrors = true;
+  return keyv;
+}
+
+async function open(storage: StorageOption | undefined): Promise<Keyv> {
   if (storage instanceof Keyv) return storage;
   const uri = storage ?? 'memory';
   if (uri === 'memory' || uri === 'memory://') return new Keyv({ namespace: 'opendray' });

@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { CliError } from './cli-error.js';
+import { register as registerServe } from './commands/serve.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** Builds the `opendray` program with every sub-command. */
+export function buildProgram(): Command {
+  const program = new Command('opendray')
+    .description('a gateway for AI coding agents')
+    .version(pkg.version)
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerServe(program);
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code. Errors become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its one-line message (or the help/version text).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`opendray: ${(err as Error)?.message ?? String(err)}\n`);
+    return 1;
+  }
+}
