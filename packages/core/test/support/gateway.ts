@@ -80,6 +80,7 @@ export async function registerIntegration(
 export function openWs(url: string, opts: { token?: string; protocols?: string | string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
   const headers = { ...opts.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
   const ws = new WebSocket(url, opts.protocols ?? [], { headers });
+  inboxOf(ws);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
@@ -91,29 +92,61 @@ export function openWs(url: string, opts: { token?: string; protocols?: string |
   });
 }
 
-/** Resolves with the next message that satisfies `predicate` (text parsed as JSON when possible). */
-export function nextMessage<T = any>(ws: WebSocket, predicate: (msg: any, isBinary: boolean) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ws.off('message', onMessage);
-      reject(new Error('timed out waiting for a message'));
-    }, timeoutMs);
-    const onMessage = (data: Buffer, isBinary: boolean): void => {
-      let msg: unknown = data;
-      if (!isBinary) {
-        try {
-          msg = JSON.parse(data.toString());
-        } catch {
-          msg = data.toString();
-        }
+interface Inbox {
+  queue: Array<{ msg: unknown; isBinary: boolean }>;
+  wakers: Set<() => void>;
+}
+const inboxes = new WeakMap<WebSocket, Inbox>();
+
+/**
+ * Every message a socket receives, kept from the moment it is created: a frame the server
+ * sends right after the upgrade can arrive before a test starts waiting for it.
+ */
+function inboxOf(ws: WebSocket): Inbox {
+  let inbox = inboxes.get(ws);
+  if (inbox) return inbox;
+  const created: Inbox = { queue: [], wakers: new Set() };
+  inboxes.set(ws, created);
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    let msg: unknown = data;
+    if (!isBinary) {
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        msg = data.toString();
       }
-      if (!predicate(msg, isBinary)) return;
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      resolve(msg as T);
-    };
-    ws.on('message', onMessage);
+    }
+    created.queue.push({ msg, isBinary });
+    for (const wake of created.wakers) wake();
   });
+  inbox = created;
+  return inbox;
+}
+
+/**
+ * Resolves with the next message that satisfies `predicate` (text parsed as JSON when
+ * possible); messages before it that do not satisfy it are consumed.
+ */
+export async function nextMessage<T = any>(ws: WebSocket, predicate: (msg: any, isBinary: boolean) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  const inbox = inboxOf(ws);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    while (inbox.queue.length) {
+      const item = inbox.queue.shift()!;
+      if (predicate(item.msg, item.isBinary)) return item.msg as T;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error('timed out waiting for a message');
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        inbox.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, remaining);
+      inbox.wakers.add(wake);
+    });
+  }
 }
 
 /** Resolves with the close code and reason. */
