@@ -5,7 +5,7 @@ import type { Logger } from './log.js';
 import type { PtyBackend } from './pty/types.js';
 import type { StorageOption } from './stores/keyv/open.js';
 import type { Stores } from './stores/types.js';
-import type { ProviderManifest } from './sessions/providers/types.js';
+import type { ProviderDefinition } from './sessions/providers/types.js';
 import type { ChannelAdapterFactory } from './channels/types.js';
 
 /** Admin credentials and extra verifiers (SPEC §2.1, §11). */
@@ -59,8 +59,8 @@ export interface GatewayOptions {
   bufferBytes?: number;
   /** Grace between SIGTERM and SIGKILL on stop. @default 3_000 */
   stopGraceMs?: number;
-  /** Extra or overriding provider manifests (SPEC §5.1). */
-  providers?: ProviderManifest[];
+  /** Extra providers, or fields overriding a built-in one of the same id (SPEC §5.1; docs/providers.md). */
+  providers?: ProviderDefinition[];
 
   /** Events kept for `?since` replays. @default 10_000 */
   eventLogSize?: number;

@@ -1,10 +1,13 @@
 /** A JSON-schema-like description of one provider config field (SPEC §5.1). */
 export interface ConfigField {
-  type: 'string' | 'number' | 'boolean';
+  /** `string[]` is a list of strings, e.g. extra command-line arguments. */
+  type: 'string' | 'number' | 'boolean' | 'string[]';
   description?: string;
   /** Redacted as `"********"` for integration principals. */
   secret?: boolean;
   enum?: readonly (string | number)[];
+  /** Shown in the config and applied at launch while the operator has set nothing. */
+  default?: string | number | boolean | readonly string[];
 }
 
 /** How an agent CLI resumes a conversation it had before (e.g. claude `--resume <id>`). */
@@ -13,6 +16,11 @@ export interface ResumeSpec {
   spawnArgs?: string[];
   /** Arguments on restart, e.g. `['--resume', '{agent_session_id}']`. */
   resumeArgs: string[];
+  /**
+   * Put the spawn/resume arguments right after the command, before every other argument
+   * (a sub-command such as `codex resume --last`). @default false (after the config flags)
+   */
+  prepend?: boolean;
 }
 
 /** A provider: any command line that can run in a PTY (SPEC §5.1). */
@@ -20,6 +28,7 @@ export interface ProviderManifest {
   id: string;
   display_name: string;
   kind: 'cli' | 'shell';
+  /** A name looked up on PATH, or a path (absolute, or relative to the gateway's cwd). */
   command: string;
   args: string[];
   env?: Record<string, string>;
@@ -27,9 +36,21 @@ export interface ProviderManifest {
   /** What ends a message: `"\r"` for TUI agents, `"\n"` for shells. */
   submit_key: string;
   config_schema: Record<string, ConfigField>;
-  /** Config key → CLI flag, e.g. `{ model: '--model' }`. */
+  /** Config key → CLI flag, e.g. `{ model: '--model' }`. A boolean adds the bare flag when true. */
   config_flags?: Record<string, string>;
   /** Config key → environment variable, e.g. `{ api_key: 'ANTHROPIC_API_KEY' }`. */
   config_env?: Record<string, string>;
+  /** A `string[]` config key whose items are appended to the command line verbatim. */
+  config_args?: string;
+  /** Arguments of the availability probe. An empty list skips running the command. @default ['--version'] */
+  version_args?: string[];
+  /** @default true; the stored config's `enabled` wins (see docs/providers.md). */
   enabled?: boolean;
 }
+
+/**
+ * What an operator writes in the config file (`GatewayOptions.providers`): a full manifest
+ * for a new provider (only `id` and `command` are required; the rest has defaults), or any
+ * subset of the fields of an existing one to override them.
+ */
+export type ProviderDefinition = Pick<ProviderManifest, 'id'> & Partial<Omit<ProviderManifest, 'id'>>;
