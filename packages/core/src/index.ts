@@ -22,12 +22,15 @@ export type { Route, RouteAccess, RequestContext, Reply } from './http/route.js'
 export type { PipelineHooks, ResponseInfo } from './http/pipeline.js';
 export type * from './stores/types.js';
 export type { StorageOption } from './stores/keyv/open.js';
-export type { ProviderManifest, ConfigField, ResumeSpec } from './sessions/providers/types.js';
+export type { ProviderManifest, ProviderDefinition, ConfigField, ResumeSpec } from './sessions/providers/types.js';
 export type {
   ChannelAdapter,
   ChannelAdapterFactory,
   ChannelAdapterContext,
   InboundMessage,
   OutboundMessage,
+  DeliveryResult,
+  WebhookRequest,
+  ChannelWebhookReceiver,
 } from './channels/types.js';
 export { CORE_VERSION } from './defaults.js';
