@@ -34,3 +34,4 @@ export type {
   ChannelWebhookReceiver,
 } from './channels/types.js';
 export { CORE_VERSION } from './defaults.js';
+export { runStoreContract, type ContractHarness, type StoreContractOptions } from './stores/store-contract.js';

@@ -5,6 +5,8 @@ import { newId } from '../security.js';
 import type { CallLogStore } from '../stores/types.js';
 import type { CallLog } from './types.js';
 
+const PRUNE_EVERY_MS = 60_000;
+
 export interface CallLogOptions {
   store: CallLogStore;
   clock: Clock;
@@ -15,7 +17,7 @@ export interface CallLogOptions {
   maxAgeMs?: number;
   /** @default 250 */
   flushIntervalMs?: number;
-  /** Entries queued at most; past it the oldest queued are dropped and counted. @default 50_000 */
+  /** Entries queued at most; past it the oldest tenth is dropped and counted. @default 50_000 */
   maxQueued?: number;
 }
 
@@ -31,6 +33,7 @@ export function createCallLog(opts: CallLogOptions): CallLog {
   let dropped = 0;
   let writing: Promise<void> = Promise.resolve();
   let appended = 0;
+  let lastPrune = opts.clock.now();
 
   const flush = (): Promise<void> => {
     writing = writing.then(async () => {
@@ -40,9 +43,13 @@ export function createCallLog(opts: CallLogOptions): CallLog {
       try {
         await opts.store.append(batch);
         appended += batch.length;
-        if (appended >= 1000) {
+        // Retention by count after every 1 000 rows, and by age at least once a minute
+        // even on a quiet gateway.
+        const now = opts.clock.now();
+        if (appended >= 1000 || now - lastPrune >= PRUNE_EVERY_MS) {
           appended = 0;
-          await opts.store.prune({ maxRows, olderThan: opts.clock.now() - maxAgeMs });
+          lastPrune = now;
+          await opts.store.prune({ maxRows, olderThan: now - maxAgeMs });
         }
       } catch (err) {
         opts.logger.error('call log write failed', { error: err, entries: batch.length });
@@ -61,8 +68,10 @@ export function createCallLog(opts: CallLogOptions): CallLog {
   return {
     record(entry) {
       if (queue.length >= maxQueued) {
-        queue.shift();
-        dropped++;
+        // Drop the oldest tenth at once: O(1) amortised, where one shift per call is O(n).
+        const n = Math.max(1, Math.ceil(maxQueued / 10));
+        queue.splice(0, n);
+        dropped += n;
       }
       queue.push({ id: newId('call'), ...entry });
     },

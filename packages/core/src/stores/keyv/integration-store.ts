@@ -4,51 +4,104 @@ import type { IntegrationRecord, IntegrationStore } from '../types.js';
 import { KeyvCollection } from './collection.js';
 
 /**
- * Integrations on keyv. Uniqueness of name and prefix is checked and reserved in memory
- * without yielding, so of N concurrent registrations of one name exactly one wins.
+ * Integrations on keyv, with in-memory indexes by id, lookup id (current and grace key),
+ * name and route prefix, so key verification and uniqueness checks are O(1).
+ *
+ * Every check-and-write happens without yielding between the check and the index
+ * update: of N concurrent registrations of one name exactly one wins, and concurrent
+ * `update`s each apply their `fn` to the latest record. Names are unique ignoring case.
+ * Returned records are shared: callers must not mutate them (use `update`).
  */
 export function createKeyvIntegrationStore(keyv: Keyv): IntegrationStore {
   const items = new KeyvCollection<IntegrationRecord>(keyv, 'integration');
+  const byId = new Map<string, IntegrationRecord>();
+  const byLookup = new Map<string, string>();
+  const byName = new Map<string, string>();
+  const byPrefix = new Map<string, string>();
+  let indexed: Promise<void> | null = null;
 
-  const assertUnique = (record: IntegrationRecord): void => {
-    for (const other of items.snapshot()) {
-      if (other.id === record.id) continue;
-      if (other.name === record.name) throw conflict(`an integration named "${record.name}" already exists`);
-      if (record.route_prefix && other.route_prefix === record.route_prefix) {
-        throw conflict(`route_prefix "${record.route_prefix}" is already taken`);
+  const nameKey = (name: string): string => name.toLowerCase();
+
+  const ready = (): Promise<void> =>
+    (indexed ??= (async () => {
+      await items.load();
+      for (const r of items.snapshot()) {
+        byId.set(r.id, r);
+        addKeys(r);
       }
-    }
+    })());
+
+  const addKeys = (r: IntegrationRecord): void => {
+    byName.set(nameKey(r.name), r.id);
+    if (r.route_prefix) byPrefix.set(r.route_prefix, r.id);
+    byLookup.set(r.key.lookup_id, r.id);
+    if (r.previous_key) byLookup.set(r.previous_key.lookup_id, r.id);
+  };
+
+  const dropKeys = (r: IntegrationRecord): void => {
+    const drop = (map: Map<string, string>, key: string | undefined): void => {
+      if (key !== undefined && map.get(key) === r.id) map.delete(key);
+    };
+    drop(byName, nameKey(r.name));
+    drop(byPrefix, r.route_prefix || undefined);
+    drop(byLookup, r.key.lookup_id);
+    drop(byLookup, r.previous_key?.lookup_id);
+  };
+
+  const assertUnique = (r: IntegrationRecord): void => {
+    const named = byName.get(nameKey(r.name));
+    if (named !== undefined && named !== r.id) throw conflict(`an integration named "${r.name}" already exists`);
+    const prefixed = r.route_prefix ? byPrefix.get(r.route_prefix) : undefined;
+    if (prefixed !== undefined && prefixed !== r.id) throw conflict(`route_prefix "${r.route_prefix}" is already taken`);
   };
 
   return {
-    list: () => items.all(),
-    get: (id) => items.get(id),
+    async list() {
+      await ready();
+      return [...byId.values()];
+    },
+    async get(id) {
+      await ready();
+      return byId.get(id);
+    },
     async findByLookupId(lookupId) {
-      await items.load();
-      for (const r of items.snapshot()) {
-        if (r.key.lookup_id === lookupId || r.previous_key?.lookup_id === lookupId) return r;
-      }
-      return undefined;
+      await ready();
+      const id = byLookup.get(lookupId);
+      return id === undefined ? undefined : byId.get(id);
     },
     async findByPrefix(prefix) {
-      await items.load();
-      for (const r of items.snapshot()) if (r.route_prefix === prefix) return r;
-      return undefined;
+      await ready();
+      const id = byPrefix.get(prefix);
+      return id === undefined ? undefined : byId.get(id);
     },
     async create(record) {
-      await items.load();
+      await ready();
+      if (byId.has(record.id)) throw conflict(`integration ${record.id} already exists`);
       assertUnique(record);
+      byId.set(record.id, record);
+      addKeys(record);
       await items.put(record);
     },
     async update(id, fn) {
-      await items.load();
-      const current = await items.get(id);
+      await ready();
+      const current = byId.get(id);
       if (!current) return undefined;
-      const next = fn(current);
+      const next = { ...fn(current), id };
       assertUnique(next);
+      dropKeys(current);
+      byId.set(id, next);
+      addKeys(next);
       await items.put(next);
       return next;
     },
-    delete: (id) => items.delete(id),
+    async delete(id) {
+      await ready();
+      const current = byId.get(id);
+      if (!current) return false;
+      byId.delete(id);
+      dropKeys(current);
+      await items.delete(id);
+      return true;
+    },
   };
 }
