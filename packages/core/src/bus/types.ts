@@ -33,10 +33,17 @@ export interface EventBus {
   readonly epoch: string;
   /** The seq of the newest event, 0 before the first. */
   readonly seq: number;
+  /**
+   * Assigns the next seq, keeps the event in the bounded replay log and delivers it to
+   * every matching listener, in seq order; a throwing listener never reaches the publisher.
+   */
   publish<T extends Record<string, unknown>>(topic: string, data: T, meta?: PublishMeta): BusEvent<T>;
   /** Listens to every topic matching any pattern; returns the unsubscribe function. */
   subscribe(patterns: string | readonly string[], listener: BusListener): () => void;
-  /** Events with seq > `since` still in the log, and the gap when the log no longer reaches back. */
+  /**
+   * Events with seq > `since` still in the log (oldest first), and the range the log no
+   * longer holds when it does not reach back to `since + 1`. A `since` below 0 counts as 0.
+   */
   replay(since: number): Replay;
   /** Embedder sugar: `on(pattern, fn)` / `off(pattern, fn)`. */
   on(pattern: string, listener: BusListener): void;

@@ -7,12 +7,13 @@ export type SendOutcome = 'sent' | 'overflow' | 'closed';
  * The one backpressure policy of every outbound socket (ARCHITECTURE rule 9): a frame is
  * queued in the socket only while its unsent backlog (`bufferedAmount`) is under
  * `limitBytes`; past it the caller is told `overflow` and decides (drop + gap, or close).
- * The producer (PTY, bus) is never slowed and never waits.
+ * The producer (PTY, bus) is never slowed and never waits. `binary` defaults to "a Buffer
+ * is binary"; pass `false` to send UTF-8 bytes encoded once as a text frame (fan-out).
  */
-export function sendBounded(ws: WebSocket, data: Buffer | string, limitBytes: number): SendOutcome {
+export function sendBounded(ws: WebSocket, data: Buffer | string, limitBytes: number, binary = typeof data !== 'string'): SendOutcome {
   if (ws.readyState !== ws.OPEN) return 'closed';
   if (ws.bufferedAmount > limitBytes) return 'overflow';
-  ws.send(data, { binary: typeof data !== 'string' });
+  ws.send(data, { binary });
   return 'sent';
 }
 
