@@ -177,3 +177,33 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A session's `/buffer` (as admin, or `token`): the bytes and the two cursor headers. */
+export async function readBuffer(
+  t: TestGateway,
+  sessionId: string,
+  opts: { since?: number; token?: string } = {},
+): Promise<{ status: number; bytes: Buffer; start: number; cursor: number }> {
+  const query = opts.since === undefined ? '' : `?since=${opts.since}`;
+  const res = await t.api(`/sessions/${sessionId}/buffer${query}`, opts.token ? { token: opts.token } : {});
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return {
+    status: res.status,
+    bytes,
+    start: Number(res.headers.get('x-opendray-buffer-start')),
+    cursor: Number(res.headers.get('x-opendray-buffer-cursor')),
+  };
+}
+
+/** Waits until a session's buffer text matches `pattern`; resolves with that text. */
+export async function waitForOutput(t: TestGateway, sessionId: string, pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  let last = '';
+  try {
+    return await waitFor(async () => {
+      last = (await readBuffer(t, sessionId)).bytes.toString('utf8');
+      return (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) ? last : null;
+    }, timeoutMs, 50);
+  } catch {
+    throw new Error(`output never matched ${String(pattern)}; last buffer: ${JSON.stringify(last.slice(-500))}`);
+  }
+}
