@@ -1,0 +1,97 @@
+import { badRequest, notFound, unavailable } from '../errors.js';
+import type { IntegrationRecord, IntegrationStore } from '../stores/types.js';
+
+/** Where one proxied request goes. */
+export interface UpstreamTarget {
+  /** `http:` or `https:`. */
+  protocol: string;
+  /** Host name for the socket (IPv6 without brackets). */
+  hostname: string;
+  port: number;
+  /** The `Host` header the upstream expects (`URL.host`). */
+  host: string;
+  /**
+   * The request-target (path and query) exactly as it goes on the upstream request line;
+   * also what `X-OpenDray-Signature` signs.
+   */
+  requestTarget: string;
+}
+
+/** The integration behind `prefix`: 404 for an unknown prefix or a consumer-only integration (SPEC §8). */
+export async function proxiedIntegration(store: IntegrationStore, prefix: string): Promise<IntegrationRecord> {
+  const record = await store.findByPrefix(prefix);
+  if (!record || !record.base_url) throw notFound('integration');
+  return record;
+}
+
+/** 503 when the integration is disabled or unhealthy, so nothing is sent upstream (SPEC §8). */
+export function assertAvailable(record: IntegrationRecord): void {
+  if (!record.enabled) throw unavailable(`integration ${record.route_prefix} is disabled`);
+  if (record.health_status === 'unhealthy') throw unavailable(`integration ${record.route_prefix} is unhealthy`);
+}
+
+// Control characters and both slashes: a segment carrying them once decoded could be
+// re-split or re-decoded upstream into a path outside base_url.
+const FORBIDDEN_IN_SEGMENT = /[\u0000-\u001f\u007f/\\]/;
+
+/**
+ * Maps the rest of a proxy path onto `base_url` (SPEC §8). `rest` is the raw (still
+ * percent-encoded) part after `/proxy/{prefix}`, or undefined for `/proxy/{prefix}` itself.
+ * Segments are forwarded as received, so the path stays inside `base_url`'s path; a dot
+ * segment (`..`, `%2e%2e`), an encoded slash (`%2F`, `%5C`) or a control character is a
+ * 400 rather than something to normalise, because upstreams disagree on how to decode them.
+ */
+export function upstreamTarget(baseUrl: string, rest: string | undefined, rawQuery: string): UpstreamTarget {
+  const base = new URL(baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  let path = basePath || '/';
+  if (rest !== undefined) {
+    for (const segment of rest.split('/')) checkSegment(segment);
+    path = `${basePath}/${rest}`;
+  }
+  const query = withoutToken(rawQuery);
+  return {
+    protocol: base.protocol,
+    hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
+    host: base.host,
+    requestTarget: asSentByHttpProxy(path) + (query ? `?${query}` : ''),
+  };
+}
+
+function checkSegment(segment: string): void {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw badRequest('path: malformed percent-encoding');
+  }
+  if (decoded === '.' || decoded === '..') throw badRequest('path: dot segments are not allowed');
+  if (FORBIDDEN_IN_SEGMENT.test(decoded)) throw badRequest('path: encoded slashes and control characters are not allowed');
+}
+
+/** The raw query without `token` parameters (SPEC §1: a `?token=` is never forwarded). */
+export function withoutToken(rawQuery: string): string {
+  if (!rawQuery) return '';
+  return rawQuery
+    .split('&')
+    .filter((pair) => pair !== '' && decodeName(pair.split('=', 1)[0]!) !== 'token')
+    .join('&');
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * http-proxy joins paths with `urlJoin`, which collapses repeated slashes and then turns
+ * the first `http:/` / `https:/` back into `http://` / `https://`. Applying the same here
+ * keeps the signed request-target identical to the one on the wire.
+ */
+function asSentByHttpProxy(path: string): string {
+  return path.replace(/\/+/g, '/').replace('http:/', 'http://').replace('https:/', 'https://');
+}
