@@ -298,3 +298,27 @@ export const NAMED_KEYS = [
   'Enter', 'Tab', 'Escape', 'Backspace', 'Up', 'Down', 'Left', 'Right',
   'PageUp', 'PageDown', 'Home', 'End', 'Delete', 'Space',
 ] as const;
+
+/** The 202 answer of `POST /channels/{id}/messages`. */
+export interface ChannelDelivery {
+  status: 'delivered';
+  channel_id: string;
+  conversation_id: string;
+  message_id?: string;
+  duration_ms: number;
+}
+
+/** `POST /channels` (admin). */
+export interface CreateChannelRequest {
+  kind: string;
+  name: string;
+  config?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+/** `PATCH /channels/{id}` (admin): config is merged; a key set to null is removed. */
+export interface UpdateChannelRequest {
+  name?: string;
+  enabled?: boolean;
+  config?: Record<string, unknown>;
+}
