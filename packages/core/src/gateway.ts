@@ -30,7 +30,7 @@ import type { Stores } from './stores/types.js';
 import { CloseCode } from './ws/close-codes.js';
 import { createConnectionRegistry } from './ws/connections.js';
 import { createEventsCapability } from './ws/events-endpoint.js';
-import { createUpgradeDispatcher } from './ws/upgrade.js';
+import { createUpgradeDispatcher, type UpgradeEndpoint } from './ws/upgrade.js';
 
 const BASE_PATH = '/api/v1';
 
@@ -51,6 +51,8 @@ export interface Gateway {
   readonly stores: Stores;
   /** Every REST route, e.g. for documentation. */
   readonly routes: readonly Route[];
+  /** Every WebSocket endpoint; with `routes`, what `buildOpenApiDocument` describes. */
+  readonly upgrades: readonly UpgradeEndpoint[];
 }
 
 /**
@@ -103,7 +105,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   ];
 
   const restRoutes = capabilities.flatMap((c) => c.routes ?? []);
-  const routes: Route[] = [...restRoutes, ...openApiRoutes(() => routes, capabilities.flatMap((c) => c.upgrades ?? []))];
+  const upgrades: UpgradeEndpoint[] = capabilities.flatMap((c) => c.upgrades ?? []);
+  const routes: Route[] = [...restRoutes, ...openApiRoutes(() => routes, upgrades)];
   const router = new Router(routes);
   const hookVerifier = opts.auth?.verify ? [{ verify: opts.auth.verify }] : [];
   const authenticator = createAuthenticator(
@@ -184,6 +187,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     sessions: sessions.manager,
     stores,
     routes,
+    upgrades,
     listen(port = opts.port, host = opts.host) {
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);

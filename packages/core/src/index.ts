@@ -35,3 +35,5 @@ export type {
 } from './channels/types.js';
 export { CORE_VERSION } from './defaults.js';
 export { runStoreContract, type ContractHarness, type StoreContractOptions } from './stores/store-contract.js';
+export { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
+export type { UpgradeEndpoint, UpgradeContext } from './ws/upgrade.js';

@@ -1,7 +1,24 @@
+import { buildOpenApiDocument, type OpenApiDocument } from '../../openapi/document.js';
 import type { UpgradeEndpoint } from '../../ws/upgrade.js';
-import type { Route } from '../route.js';
+import { json, type Route } from '../route.js';
 
-/** Scaffold: `GET /openapi.json`, filled in by the SDK/docs issue. */
-export function openApiRoutes(_routes: () => readonly Route[], _upgrades: readonly UpgradeEndpoint[]): Route[] {
-  return [];
+/**
+ * `GET /openapi.json` (public, SPEC §4): the OpenAPI 3.1 description of every REST route
+ * and WebSocket endpoint. `routes` is read on the first request, once the table (this
+ * route included) is complete; the document is then cached, as the table never changes.
+ */
+export function openApiRoutes(routes: () => readonly Route[], upgrades: readonly UpgradeEndpoint[]): Route[] {
+  let document: OpenApiDocument | null = null;
+  return [
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      access: 'public',
+      summary: 'This OpenAPI 3.1 document',
+      handler() {
+        document ??= buildOpenApiDocument(routes(), upgrades);
+        return json(document);
+      },
+    },
+  ];
 }
