@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { CliError } from './cli-error.js';
+import { register as registerCalls } from './commands/calls.js';
+import { register as registerIntegrations } from './commands/integrations.js';
+import { register as registerLogin } from './commands/login.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerSessions } from './commands/sessions.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -13,6 +17,10 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerServe(program);
+  registerLogin(program);
+  registerIntegrations(program);
+  registerSessions(program);
+  registerCalls(program);
   return program;
 }
 

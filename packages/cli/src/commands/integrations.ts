@@ -1,0 +1,128 @@
+import type { Command } from 'commander';
+import type { Integration, IntegrationWithKey, OpendrayClient, RegisterIntegrationRequest, Scope } from '@opendray/sdk';
+import { CliError } from '../cli-error.js';
+import { note, printFields, printJson, printTable, shortTime, type Column } from '../output.js';
+import { collect, intIn, withClient, withConnection, type CommonFlags } from './common.js';
+
+const COLUMNS: Column<Integration>[] = [
+  { header: 'ID', cell: (i) => i.id },
+  { header: 'NAME', cell: (i) => i.name },
+  { header: 'ENABLED', cell: (i) => (i.enabled ? 'yes' : 'no') },
+  { header: 'HEALTH', cell: (i) => i.health_status },
+  { header: 'PREFIX', cell: (i) => i.route_prefix },
+  { header: 'MAX', cell: (i) => i.max_sessions },
+  { header: 'CREATED', cell: (i) => shortTime(i.created_at) },
+  { header: 'SCOPES', cell: (i) => i.scopes.join(',') },
+];
+
+interface AddFlags extends CommonFlags {
+  name: string;
+  baseUrl?: string;
+  routePrefix?: string;
+  scope?: string[];
+  maxSessions?: number;
+}
+
+/** Registers `opendray integrations list|add|rotate|enable|disable|rm` (SPEC §4, §12). */
+export function register(program: Command): void {
+  const group = program.command('integrations').description('register and manage integrations (admin)');
+
+  withConnection(group.command('list').alias('ls').description('list integrations')).action(async (flags: CommonFlags) =>
+    withClient(flags, async ({ client }) => {
+      const list = await client.listIntegrations();
+      if (flags.json) printJson({ integrations: list });
+      else printTable(list, COLUMNS, 'No integrations.');
+    }),
+  );
+
+  withConnection(
+    group
+      .command('add')
+      .description('register an integration; prints its API key once')
+      .requiredOption('--name <name>', 'unique name, 1–64 characters')
+      .option('--base-url <url>', 'where the integration listens (enables the proxy and health probes)')
+      .option('--route-prefix <slug>', 'proxy prefix: /api/v1/proxy/<slug>/… (with --base-url)')
+      .option('--scope <scope>', 'a scope to grant; repeatable or comma separated (default: session:read, event:subscribe:session.*)', collect)
+      .option('--max-sessions <n>', 'sessions it may run at once', intIn(0, 1_000_000)),
+  ).action(async (flags: AddFlags) =>
+    withClient(flags, async ({ client }) => {
+      const body: RegisterIntegrationRequest = { name: flags.name };
+      if (flags.baseUrl !== undefined) body.base_url = flags.baseUrl;
+      if (flags.routePrefix !== undefined) body.route_prefix = flags.routePrefix;
+      if (flags.scope) body.scopes = flags.scope as Scope[];
+      if (flags.maxSessions !== undefined) body.max_sessions = flags.maxSessions;
+      showKey(await client.createIntegration(body), flags.json, 'registered');
+    }),
+  );
+
+  withConnection(
+    group
+      .command('rotate <id>')
+      .description('issue a new API key (by id or name); the old key stops working')
+      .option('--grace-seconds <n>', 'keep the old key valid this many more seconds', intIn(0, 31_536_000)),
+  ).action(async (ref: string, flags: CommonFlags & { graceSeconds?: number }) =>
+    withClient(flags, async ({ client }) => {
+      const id = await resolveIntegration(client, ref);
+      const res = await client.rotateKey(id, flags.graceSeconds === undefined ? {} : { grace_seconds: flags.graceSeconds });
+      showKey(res, flags.json, 'rotated');
+      if (!flags.json) {
+        note(flags.graceSeconds ? `The old key keeps working for ${flags.graceSeconds} s.` : 'The old key no longer works.');
+      }
+    }),
+  );
+
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    withConnection(
+      group.command(`${name} <id>`).description(`${name} an integration (by id or name)${enabled ? '' : '; its sockets are closed'}`),
+    ).action(async (ref: string, flags: CommonFlags) =>
+      withClient(flags, async ({ client }) => {
+        const updated = await client.updateIntegration(await resolveIntegration(client, ref), { enabled });
+        if (flags.json) printJson(updated);
+        else process.stdout.write(`${name}d ${updated.id} (${safe(updated.name)})\n`);
+      }),
+    );
+  }
+
+  withConnection(
+    group.command('rm <id>').alias('remove').description('delete an integration (by id or name); its sessions are stopped'),
+    false,
+  ).action(async (ref: string, flags: CommonFlags) =>
+    withClient(flags, async ({ client }) => {
+      const id = await resolveIntegration(client, ref);
+      await client.deleteIntegration(id);
+      process.stdout.write(`deleted ${id}\n`);
+    }),
+  );
+}
+
+/**
+ * An integration reference: an `int_…` id as is, anything else looked up by name (names
+ * are unique, SPEC §4). An unknown name is an error like the gateway's 404.
+ */
+export async function resolveIntegration(client: OpendrayClient, ref: string): Promise<string> {
+  if (ref.startsWith('int_')) return ref;
+  const match = (await client.listIntegrations()).find((i) => i.name === ref);
+  if (!match) throw new CliError(`opendray: 404 not_found: no integration named "${safe(ref)}"`);
+  return match.id;
+}
+
+// The only place a key is printed (SPEC §2.2: shown once, at register and rotate).
+function showKey(res: IntegrationWithKey, json: boolean | undefined, verb: string): void {
+  if (json) return printJson(res);
+  const i = res.integration;
+  printFields([
+    ['id', i.id],
+    ['name', i.name],
+    ['scopes', i.scopes.join(',')],
+    ['route_prefix', i.route_prefix],
+    ['api_key', res.api_key],
+    ['signing_secret', res.signing_secret],
+  ]);
+  const what = res.signing_secret ? 'the API key and the signing secret now: they are' : 'the API key now: it is';
+  note(`Integration ${verb}. Save ${what} shown only this once and cannot be retrieved later.`);
+}
+
+const safe = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
