@@ -31,19 +31,22 @@ describe('HTTP conventions (SPEC §1)', () => {
     expect(res.body).toEqual({ status: 'ok', version: expect.any(String), uptime_s: expect.any(Number) });
   });
 
-  it('answers 503 degraded when the store is unreachable', async () => {
-    const broken = new Keyv({
-      store: {
-        get: async () => {
-          throw new Error('disk gone');
-        },
-        set: async () => true,
-        delete: async () => true,
-        clear: async () => undefined,
-      } as never,
-    });
-    broken.on('error', () => {});
-    t = await startGateway({ storage: broken });
+  it('answers 503 degraded when the store becomes unreachable', async () => {
+    // A Map-backed store that starts healthy and then loses its disk.
+    const data = new Map<string, unknown>();
+    let broken = false;
+    const check = (): void => {
+      if (broken) throw new Error('disk gone');
+    };
+    const store = {
+      get: async (k: string) => (check(), data.get(k)),
+      set: async (k: string, v: unknown) => (check(), data.set(k, v), true),
+      delete: async (k: string) => (check(), data.delete(k)),
+      clear: async () => (check(), data.clear()),
+    };
+    t = await startGateway({ storage: new Keyv({ store: store as never }) });
+    expect((await t.apiJson('/health', { token: null })).status).toBe(200);
+    broken = true;
     const res = await t.apiJson('/health', { token: null });
     expect(res.status).toBe(503);
     expect(res.body.status).toBe('degraded');
