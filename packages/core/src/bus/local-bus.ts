@@ -2,7 +2,6 @@ import * as mittModule from 'mitt';
 import type { Emitter, EventType } from 'mitt';
 import { randomBytes } from 'node:crypto';
 import { isoTime, type Clock } from '../clock.js';
-import { eventFrame } from './frame.js';
 import { anyTopicMatches } from './topics.js';
 import type { BusEvent, BusListener, EventBus, Replay } from './types.js';
 
@@ -52,7 +51,8 @@ export function createLocalBus({ clock, logSize = 10_000, logBytes = 32 * 1024 *
   const record = (event: BusEvent): void => {
     if (event.seq - oldest + 1 > logSize) evictOldest();
     const slot = event.seq % logSize;
-    const size = eventFrame(event, (err) => onListenerError?.(err, event.topic)).length;
+    // An estimate, not the encoded frame: encoding happens only if a subscriber sends it.
+    const size = approximateBytes(event.data) + event.topic.length + 64;
     log[slot] = event;
     sizes[slot] = size;
     bytes += size;
@@ -121,4 +121,21 @@ export function createLocalBus({ clock, logSize = 10_000, logBytes = 32 * 1024 *
       named.clear();
     },
   };
+}
+
+/**
+ * Roughly what a value weighs in the log (string lengths plus a little per value), walked
+ * to a small depth: cheap enough for every publish, close enough to bound memory.
+ */
+function approximateBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (value === null || typeof value !== 'object') return 8;
+  if (depth >= 3) return 64;
+  let total = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) total += approximateBytes(item, depth + 1) + 1;
+    return total;
+  }
+  for (const key in value) total += key.length + 4 + approximateBytes((value as Record<string, unknown>)[key], depth + 1);
+  return total;
 }
