@@ -1,7 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createGateway, createLogger, resolveAdminCredentials, type Gateway } from '@opendray/core';
+import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
@@ -28,6 +28,8 @@ export function register(program: Command): void {
 }
 
 async function serve(config: ServeConfig): Promise<void> {
+  // Loaded here, not at the top: the admin commands never need the gateway itself.
+  const { createGateway, createLogger, resolveAdminCredentials } = await import('@opendray/core');
   await mkdir(config.data_dir, { recursive: true, mode: 0o700 });
   await chmod(config.data_dir, 0o700).catch(() => undefined);
   const { credentials, origin } = await resolveAdminCredentials({
