@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectEvents, createChannel, integrationKeys } from './support/channels.js';
+import { collectEvents, createChannel, integrationKeys, createWebhookChannel, postWebhook as postToWebhook } from './support/channels.js';
 import { openEvents } from './support/events.js';
 import { registerIntegration, startGateway, waitFor, type TestGateway } from './support/gateway.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
@@ -27,13 +27,9 @@ afterAll(async () => {
 const sign = (secret: string, ts: number, body: string): string =>
   `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
 
-function postWebhook(id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> {
-  return t.api(`/channels/${id}/webhook`, { method: 'POST', token: null, body, headers: { 'content-type': 'application/json', ...headers } });
-}
-
-async function webhookChannel(extra: Record<string, unknown> = {}): Promise<any> {
-  return createChannel(t, { kind: 'webhook', name: uniqueName(), config: { url: `${target.url}/services/T0/B0/x`, ...extra } });
-}
+const postWebhook = (id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> =>
+  postToWebhook(t, id, body, headers);
+const webhookChannel = (extra: Record<string, unknown> = {}): Promise<any> => createWebhookChannel(t, target.url, uniqueName(), extra);
 
 describe('webhook inbound', () => {
   it('publishes message_received for a request carrying the secret (header or bearer)', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChannel, integrationKeys } from './support/channels.js';
+import { createChannel, integrationKeys, createWebhookChannel, postWebhook as postToWebhook } from './support/channels.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
 
@@ -24,13 +24,9 @@ afterAll(async () => {
   await target?.close();
 });
 
-function postWebhook(id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> {
-  return t.api(`/channels/${id}/webhook`, { method: 'POST', token: null, body, headers: { 'content-type': 'application/json', ...headers } });
-}
-
-async function webhookChannel(extra: Record<string, unknown> = {}): Promise<any> {
-  return createChannel(t, { kind: 'webhook', name: uniqueName(), config: { url: `${target.url}/services/T0/B0/x`, ...extra } });
-}
+const postWebhook = (id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> =>
+  postToWebhook(t, id, body, headers);
+const webhookChannel = (extra: Record<string, unknown> = {}): Promise<any> => createWebhookChannel(t, target.url, uniqueName(), extra);
 
 describe('channel administration', () => {
   it('creates a webhook channel with a generated secret and shows it to the admin', async () => {

@@ -190,7 +190,8 @@ describe('admin auth (SPEC §2.1)', () => {
   it('answers missing, malformed and unknown bearer tokens with the same 401', async () => {
     t = await startGateway({ auth: { admin } });
     const bodies = [];
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer odt_nope' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer odt_nope' }];
+    for (const headers of variants) {
       const res = await fetch(`${t.url}/api/v1/auth/me`, { headers });
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="opendray"');
       const body = await expectError(res, 401, 'unauthorized');

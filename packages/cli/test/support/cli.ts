@@ -14,14 +14,25 @@ export interface RunningServe {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `opendray <args>` to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs `opendray <args>` to completion with `env` on top of the test's environment (less
+ * any OPENDRAY_*). With `input`, stdin is a pipe carrying it (not a TTY); else it is closed.
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...cleanEnv(), ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`opendray ${args.join(' ')} did not finish: ${stdout}${stderr}`));
@@ -30,6 +41,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -71,9 +86,9 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
   });
 }
 
-/** The test process's env without any OPENDRAY_* the developer may have set. */
-function cleanEnv(): NodeJS.ProcessEnv {
+/** The test process's env without any OPENDRAY_* or config home the developer may have set. */
+export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('OPENDRAY_')) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('OPENDRAY_') || k === 'XDG_CONFIG_HOME') delete env[k];
   return env;
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty, { type IPty } from 'node-pty';
-import { CLI } from './cli.js';
+import { CLI, cleanEnv, runCli } from './cli.js';
 
 export interface CliResult {
   code: number | null;
@@ -16,23 +15,7 @@ export interface CliResult {
  * test's environment without any OPENDRAY_* variable.
  */
 export function runCliWithInput(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`opendray ${args.join(' ')} did not finish: ${stdout}${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
+  return runCli(args, opts.env, opts.timeoutMs, opts.input ?? '');
 }
 
 /** A command running on a real pseudo-terminal. */
@@ -104,10 +87,4 @@ export function spawnCliInPty(args: string[], opts: { env?: NodeJS.ProcessEnv; c
 export async function configHome(): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'opendray-cli-config-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('OPENDRAY_') || k === 'XDG_CONFIG_HOME') delete env[k];
-  return env;
 }

@@ -27,3 +27,13 @@ export async function createChannel(t: TestGateway, body: Record<string, unknown
   if (res.status !== 201) throw new Error(`create channel failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
+
+/** POSTs `body` to a channel's inbound webhook, with no gateway credential. */
+export function postWebhook(t: TestGateway, id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> {
+  return t.api(`/channels/${id}/webhook`, { method: 'POST', token: null, body, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** Creates a `webhook` channel delivering to a stand-in at `targetUrl`. */
+export function createWebhookChannel(t: TestGateway, targetUrl: string, name: string, extra: Record<string, unknown> = {}): Promise<any> {
+  return createChannel(t, { kind: 'webhook', name, config: { url: `${targetUrl}/services/T0/B0/x`, ...extra } });
+}
