@@ -40,7 +40,7 @@ export async function startChildGateway(extraOptions = {}) {
     process.stdout.write('READY ' + url + '\\n');
     process.on('SIGTERM', () => gateway.close().then(() => process.exit(0)));
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean), '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
