@@ -314,7 +314,7 @@ describe('live revocation of WebSockets', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(ws.readyState).toBe(WebSocket.OPEN);
     await svc.update(a.integration.id, { scopes: ['provider:read'] });
-    expect((await done).code).toBe(4001);
+    expect((await done).code).toBe(4003);
   });
 
   it('a rotation with grace keeps the old key and its sockets until the grace ends', async () => {

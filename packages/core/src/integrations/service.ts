@@ -7,6 +7,7 @@ import { newId } from '../security.js';
 import type { IntegrationRecord } from '../stores/types.js';
 import { issueKey, mintSigningSecret, type KeyHasher } from './keys.js';
 import { bothOrNeither, type PatchInput, type RegisterInput } from './validate.js';
+import { CloseCode } from '../ws/close-codes.js';
 
 /** The integration registry (SPEC §2.2, §4): every change is stored, then published. */
 export interface IntegrationService {
@@ -60,9 +61,9 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
   };
 
   /** Ends every use of the integration's current credentials: cached keys and open sockets. */
-  const revoke = (id: string, reason: string): void => {
+  const revoke = (id: string, reason: string, code: number = CloseCode.revoked): void => {
     verifier.invalidate(id);
-    ctx.connections.revoke(id, reason);
+    ctx.connections.revoke(id, reason, code);
   };
 
   const clearGrace = (id: string): void => {
@@ -150,7 +151,8 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
       });
       if (!next) throw notFound('integration');
       if (changed.includes('enabled') && !next.enabled) revoke(id, 'integration disabled');
-      else if (narrowed) revoke(id, 'scopes changed');
+      // The key still works; what the sockets were allowed to do may not (SPEC §6: 4003).
+      else if (narrowed) revoke(id, 'scopes narrowed', CloseCode.missingScope);
       if (changed.length) publish('integration.updated', id, { changed });
       return toWire(next);
     },

@@ -7,8 +7,11 @@ import { CloseCode } from './close-codes.js';
  */
 export interface ConnectionRegistry {
   track(integrationId: string, ws: WebSocket): void;
-  /** Closes every tracked socket of the integration; returns how many. */
-  revoke(integrationId: string, reason?: string): number;
+  /**
+   * Closes every tracked socket of the integration; returns how many. The code is 4001
+   * (credential revoked) unless given, e.g. 4003 when scopes were narrowed (SPEC §6).
+   */
+  revoke(integrationId: string, reason?: string, code?: number): number;
   count(integrationId: string): number;
   /** Closes everything (gateway shutdown). */
   closeAll(code: number, reason: string): void;
@@ -29,10 +32,10 @@ export function createConnectionRegistry(): ConnectionRegistry {
         if (set.size === 0 && byIntegration.get(integrationId) === set) byIntegration.delete(integrationId);
       });
     },
-    revoke(integrationId, reason = 'credential revoked') {
+    revoke(integrationId, reason = 'credential revoked', code = CloseCode.revoked) {
       const set = byIntegration.get(integrationId);
       if (!set) return 0;
-      for (const ws of set) closeHard(ws, CloseCode.revoked, reason);
+      for (const ws of set) closeHard(ws, code, reason);
       return set.size;
     },
     count(integrationId) {
