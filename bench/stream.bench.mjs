@@ -88,6 +88,16 @@ function rawSeconds(file) {
   });
 }
 
+/** node-pty alone, in this process, reading the same `cat`: what any Node PTY reader gets. */
+function nodePtySeconds(file) {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const p = require('node-pty').spawn('/bin/sh', ['-c', `cat ${file}`], { cols: 120, rows: 40, encoding: null, env: process.env });
+    p.onData(() => undefined);
+    p.onExit(() => resolve((performance.now() - start) / 1000));
+  });
+}
+
 async function gatewaySeconds(g, file) {
   const session = await g.api('/sessions', { provider_id: 'sh', args: ['-c', `read go; cat ${file}`] });
   const ws = await openWs(g.wsUrl(session.id));
@@ -140,11 +150,13 @@ export default async function ({ log }) {
     log(`payload: ${MB} MB; ${RUNS} runs each`);
     let raw = Infinity;
     let gw = Infinity;
+    let bare = Infinity;
     for (let r = 0; r < RUNS; r++) {
       raw = Math.min(raw, await rawSeconds(file));
+      bare = Math.min(bare, await nodePtySeconds(file));
       const run = await gatewaySeconds(g, file);
       gw = Math.min(gw, run.seconds);
-      log(`run ${r + 1}: raw ${fmt(size / 1e6 / raw, 'MB/s')}, gateway ${fmt(size / 1e6 / run.seconds, 'MB/s')} (${run.bytes} bytes on the wire)`);
+      log(`run ${r + 1}: raw ${fmt(size / 1e6 / raw, 'MB/s')}, node-pty alone ${fmt(size / 1e6 / bare, 'MB/s')}, gateway ${fmt(size / 1e6 / run.seconds, 'MB/s')} (${run.bytes} bytes on the wire)`);
     }
     const ratio = raw / gw;
     rows.push({
@@ -154,6 +166,13 @@ export default async function ({ log }) {
       ratio,
       target: '≥ 0.75× raw',
       met: ratio >= 0.75,
+    });
+    rows.push({
+      name: 'PTY read by node-pty alone (no gateway, no socket)',
+      figure: fmt(size / 1e6 / bare, 'MB/s'),
+      baseline: `${fmt(size / 1e6 / raw, 'MB/s')} raw PTY (script)`,
+      ratio: raw / bare,
+      target: 'informational: the ceiling of any node-pty reader',
     });
 
     const session = await g.api('/sessions', { provider_id: 'sh', args: ['-c', 'stty raw -echo; cat'] });
