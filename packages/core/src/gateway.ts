@@ -8,7 +8,7 @@ import { createRateLimiter } from './auth/rate-limit.js';
 import { createLocalBus } from './bus/local-bus.js';
 import type { EventBus } from './bus/types.js';
 import { createCallLog } from './calllog/call-log.js';
-import { recordInboundCalls } from './calllog/record-inbound.js';
+import { recordInboundCalls, recordRejectedUpgrades } from './calllog/record-inbound.js';
 import { createChannelsCapability } from './channels/capability.js';
 import type { Capability, GatewayContext } from './context.js';
 import { createStores, resolveOptions } from './defaults.js';
@@ -128,28 +128,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       onResponse: [recordInboundCalls(callLog), ...capabilities.flatMap((c) => (c.onResponse ? [c.onResponse] : [])), ...(hooks.onResponse ?? [])],
     },
   });
-  const dispatchUpgrade = createUpgradeDispatcher(
-    capabilities.flatMap((c) => c.upgrades ?? []),
-    {
-      basePath: BASE_PATH,
-      authenticator,
-      logger,
-      onRejected: (info) =>
-        callLog.record({
-          ts: new Date(clock.now()).toISOString(),
-          direction: 'rejected',
-          method: 'GET',
-          route: info.path,
-          path: info.path,
-          status_code: info.status,
-          duration_ms: 0,
-          bytes_in: 0,
-          bytes_out: 0,
-          request_id: info.requestId,
-          remote_addr: info.remoteAddr,
-        }),
-    },
-  );
+  const dispatchUpgrade = createUpgradeDispatcher(upgrades, {
+    basePath: BASE_PATH,
+    authenticator,
+    logger,
+    onRejected: recordRejectedUpgrades(callLog, () => clock.now()),
+  });
 
   const handler: Gateway['handler'] = (req, res, next) => {
     const path = (req.url ?? '/').split('?')[0]!;

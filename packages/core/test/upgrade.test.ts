@@ -100,3 +100,18 @@ describe('embedder hooks', () => {
     ]);
   });
 });
+
+describe('refused upgrade credentials', () => {
+  it('are recorded in the call log as rejected, without the ?token=', async () => {
+    t = await startGateway();
+    const refused = await openWs(`${t.wsUrl}/api/v1/integrations/_events?topics=session.*&token=odk_live_not-a-real-key`).then(
+      () => 0,
+      (err: { status: number }) => err.status,
+    );
+    expect(refused).toBe(401);
+    const page = await t.apiJson('/integrations/_calls?direction=rejected');
+    expect(page.body.entries).toHaveLength(1);
+    expect(page.body.entries[0]).toMatchObject({ direction: 'rejected', method: 'GET', path: '/integrations/_events', status_code: 401 });
+    expect(JSON.stringify(page.body)).not.toContain('not-a-real-key');
+  });
+});

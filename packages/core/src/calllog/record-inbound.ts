@@ -26,3 +26,24 @@ export function recordInboundCalls(callLog: CallLog): (info: ResponseInfo) => vo
     });
   };
 }
+
+/** Logs an upgrade request whose credential was refused, as HTTP refusals are (SPEC §10). */
+export function recordRejectedUpgrades(
+  callLog: CallLog,
+  now: () => number,
+): (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void {
+  return (info) =>
+    callLog.record({
+      ts: isoTime(now()),
+      direction: 'rejected',
+      method: 'GET',
+      route: info.path,
+      path: info.path,
+      status_code: info.status,
+      duration_ms: 0,
+      bytes_in: 0,
+      bytes_out: 0,
+      request_id: info.requestId,
+      remote_addr: info.remoteAddr,
+    });
+}
