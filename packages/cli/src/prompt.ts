@@ -19,6 +19,8 @@ export async function promptLine(question: string): Promise<string> {
 export function promptHidden(question: string): Promise<string> {
   const input = process.stdin;
   const output = process.stderr;
+  // Echo off before the prompt shows, so nothing typed as soon as it appears is echoed.
+  input.setRawMode(true);
   output.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -39,7 +41,6 @@ export function promptHidden(question: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    input.setRawMode(true);
     input.on('data', onData);
     input.resume();
   });
