@@ -5,7 +5,7 @@ import type { RequestContext } from '../http/route.js';
 import { writeError } from '../http/respond.js';
 import type { IntegrationRecord } from '../stores/types.js';
 import type { ProxyEngine } from './engine.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, headersFor } from './headers.js';
 import { recordOutbound } from './calls.js';
 import { publicPrefixOf } from './paths.js';
 import type { UpstreamTarget } from './target.js';
@@ -52,19 +52,7 @@ export function forwardHttp(
     });
   });
 
-  const method = req.method ?? 'GET';
-  const headers = upstreamRequestHeaders(req.headers, {
-    integrationId: integration.id,
-    signingSecret: integration.signing_secret,
-    clientIp: rc.remoteAddr,
-    encrypted: 'encrypted' in req.socket && Boolean(req.socket.encrypted),
-    requestId: rc.requestId,
-    method,
-    upstreamHost: target.host,
-    requestTarget: target.requestTarget,
-    timestamp: Math.floor(ctx.clock.now() / 1000),
-    websocket: false,
-  });
+  const headers = headersFor(req, integration, target, { requestId: rc.requestId, remoteAddr: rc.remoteAddr, nowMs: ctx.clock.now(), websocket: false });
 
   engine.web(req, res, headers, target, {
     onProxyReq(pr) {

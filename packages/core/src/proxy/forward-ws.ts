@@ -5,7 +5,7 @@ import type { IntegrationRecord } from '../stores/types.js';
 import { refuse, type UpgradeContext } from '../ws/upgrade.js';
 import { recordOutbound } from './calls.js';
 import type { ProxyEngine } from './engine.js';
-import { upstreamRequestHeaders } from './headers.js';
+import { headersFor } from './headers.js';
 import type { UpstreamTarget } from './target.js';
 
 /**
@@ -51,18 +51,7 @@ export function forwardWs(
     });
   });
 
-  const headers = upstreamRequestHeaders(req.headers, {
-    integrationId: integration.id,
-    signingSecret: integration.signing_secret,
-    clientIp: uctx.remoteAddr,
-    encrypted: 'encrypted' in req.socket && Boolean(req.socket.encrypted),
-    requestId: uctx.requestId,
-    method: 'GET',
-    upstreamHost: target.host,
-    requestTarget: target.requestTarget,
-    timestamp: Math.floor(ctx.clock.now() / 1000),
-    websocket: true,
-  });
+  const headers = headersFor(req, integration, target, { requestId: uctx.requestId, remoteAddr: uctx.remoteAddr, nowMs: ctx.clock.now(), websocket: true });
 
   engine.ws(req, socket, head, headers, target, {
     onProxyReq(pr) {

@@ -1,5 +1,7 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IntegrationRecord } from '../stores/types.js';
 import { signatureHeader } from './signature.js';
+import type { UpstreamTarget } from './target.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones still seen in the wild. */
 const HOP_BY_HOP = new Set([
@@ -156,4 +158,28 @@ export function rewriteLocation(location: string, { baseUrl, publicPrefix }: Res
   const path = target.pathname;
   if (basePath && path !== basePath && !path.startsWith(`${basePath}/`)) return location;
   return `${publicPrefix}${path.slice(basePath.length)}${target.search}${target.hash}`;
+}
+
+/**
+ * The upstream headers of one proxied request (HTTP or WebSocket): the one place that
+ * derives what is signed from the request, the integration and the target.
+ */
+export function headersFor(
+  req: IncomingMessage,
+  integration: IntegrationRecord,
+  target: UpstreamTarget,
+  call: { requestId: string; remoteAddr: string; nowMs: number; websocket: boolean },
+): OutgoingHttpHeaders {
+  return upstreamRequestHeaders(req.headers, {
+    integrationId: integration.id,
+    signingSecret: integration.signing_secret,
+    clientIp: call.remoteAddr,
+    encrypted: 'encrypted' in req.socket && Boolean(req.socket.encrypted),
+    requestId: call.requestId,
+    method: call.websocket ? 'GET' : (req.method ?? 'GET'),
+    upstreamHost: target.host,
+    requestTarget: target.requestTarget,
+    timestamp: Math.floor(call.nowMs / 1000),
+    websocket: call.websocket,
+  });
 }
