@@ -1,4 +1,4 @@
-import type { ChannelCapabilities } from '@opendray/sdk/wire';
+import { REDACTED, type ChannelCapabilities } from '@opendray/sdk/wire';
 import { isoTime, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ChannelRecord } from '../stores/types.js';
@@ -91,7 +91,7 @@ export class ChannelRuntime {
     let out = text;
     for (const key of this.secretKeys) {
       const v = this.record.config[key];
-      if (typeof v === 'string' && v.length >= 4) out = out.split(v).join('********');
+      if (typeof v === 'string' && v.length >= 4) out = out.split(v).join(REDACTED);
     }
     return out;
   }

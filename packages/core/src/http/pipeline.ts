@@ -5,6 +5,8 @@ import type { Principal } from '../auth/principal.js';
 import { GatewayError, forbidden, missingScope, notFound, toGatewayError, unauthorized } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
+import { queryObject } from '../validation/query.js';
+import { compileRoute, PARAMS, QUERY, type RouteValidators } from './route-schemas.js';
 import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from './request-meta.js';
 import { writeError, writeReply } from './respond.js';
 import type { RequestContext, Route, RouteAccess } from './route.js';
@@ -39,7 +41,7 @@ export interface PipelineHooks {
 
 export interface PipelineDeps {
   basePath: string;
-  router: Router;
+  router: Router<Route>;
   authenticator: Authenticator;
   bodyLimitBytes: number;
   hooks: Required<PipelineHooks>;
@@ -52,6 +54,8 @@ export interface PipelineDeps {
  * access → body → handler. One catch renders every error; `onResponse` always runs.
  */
 export function createPipeline(deps: PipelineDeps) {
+  // Every row's schemas compile now: a bad one fails createGateway, naming the route.
+  const validators = new Map<Route, RouteValidators>(deps.router.routes.map((r) => [r, compileRoute(r)]));
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = deps.now();
     const requestId = requestIdOf(req);
@@ -83,15 +87,18 @@ export function createPipeline(deps: PipelineDeps) {
         }
         checkAccess(route.access, principal);
       }
-      const bodyMode = route.body ?? (route.method === 'GET' || route.method === 'DELETE' ? 'none' : 'json');
-      const body = bodyMode === 'json' ? await readJsonBody(req, deps.bodyLimitBytes) : undefined;
+      const v = validators.get(route)!;
+      const params = v.params ? v.params.check(lookup.found.params, PARAMS) : lookup.found.params;
+      const query = v.query ? v.query.check(queryObject(route.query!, split.query), QUERY) : {};
+      const body = v.readsJson ? v.body!.check(await readJsonBody(req, deps.bodyLimitBytes)) : undefined;
       const ctx: RequestContext = {
         req,
         res,
         requestId,
         principal,
-        params: lookup.found.params,
-        query: split.query,
+        params: params as Record<string, string>,
+        query,
+        searchParams: split.query,
         body,
         remoteAddr,
         route,

@@ -9,6 +9,7 @@ import { startWriteTimeout } from './backpressure.js';
 import { CloseCode } from './close-codes.js';
 import { closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
+import { EVENTS_DOC } from './endpoint-docs.js';
 import type { UpgradeEndpoint } from './upgrade.js';
 
 /** Client frames are ignored; anything larger than this closes the socket with 1009 (SPEC §6). */
@@ -54,6 +55,7 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
     // Per-topic scopes are checked in `handle`, where the topics are known.
     access: 'authenticated',
     summary: 'Event stream: ?topics=a,b (trailing .*, *), ?since=<seq> to resume',
+    doc: EVENTS_DOC,
     handle({ req, socket, head, principal, query }) {
       const { patterns, since } = parseEventsQuery(query, req.url);
       authorizeTopics(principal, patterns);

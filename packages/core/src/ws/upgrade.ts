@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { TSchema } from '@opendray/sdk/wire';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { Authenticator } from '../auth/authenticate.js';
@@ -22,11 +23,31 @@ export interface UpgradeContext {
   remoteAddr: string;
 }
 
+/**
+ * How a WebSocket endpoint is documented (OpenAPI has no WebSocket object: a `GET` with a
+ * `101`; the AsyncAPI document describes its frames in full).
+ */
+export interface UpgradeDoc {
+  operationId: string;
+  description: string;
+  /** Query parameters (an object schema). */
+  query?: TSchema;
+  /** Refusals beyond those its access implies, with when. */
+  errors?: Readonly<Record<number, string>>;
+  subprotocols?: readonly string[];
+  /** The JSON text frames each side sends. */
+  frames: { server?: TSchema; client?: TSchema };
+  /** @default the first segment of the path */
+  tag?: string;
+}
+
 /** A WebSocket endpoint. `handle` may throw a GatewayError to refuse with a plain HTTP status. */
 export interface UpgradeEndpoint {
   path: string;
   access: RouteAccess;
   summary?: string;
+  /** How OpenAPI and AsyncAPI describe it; an endpoint without one is listed as undocumented. */
+  doc?: UpgradeDoc;
   handle(ctx: UpgradeContext): Promise<void> | void;
 }
 
@@ -45,7 +66,7 @@ export interface UpgradeDeps {
  */
 export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], deps: UpgradeDeps) {
   const router = new Router(
-    endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access, body: 'none' as const, handler: () => ({ kind: 'handled' as const }) })),
+    endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access })),
   );
   const byPath = new Map(endpoints.map((e) => [e.path, e]));
 

@@ -4,7 +4,7 @@ import type { GatewayContext } from '../../context.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { Route } from '../../http/route.js';
 import { builtinManifests } from './builtin.js';
-import { applyConfigPatch, isEnabled, viewConfig, type StoredConfig } from './config.js';
+import { applyConfigPatch, configValidator, isEnabled, viewConfig, type StoredConfig } from './config.js';
 import { buildLaunch, type LaunchRequest, type LaunchSpec } from './launch.js';
 import { createProber } from './probe.js';
 import { providerRoutes } from './routes.js';
@@ -45,6 +45,7 @@ export interface ProviderRegistry {
  */
 export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'clock' | 'logger' | 'stores'>): ProviderRegistry {
   const manifests = mergeProviderDefinitions(builtinManifests(), ctx.options.providers);
+  for (const m of manifests) configValidator(m);
   const byId = new Map(manifests.map((m) => [m.id, m] as const));
   const prober = createProber({ now: () => ctx.clock.now(), logger: ctx.logger });
   const configs = new Map<string, Promise<StoredConfig>>();
