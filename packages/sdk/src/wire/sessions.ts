@@ -85,7 +85,7 @@ export const NamedKey = named(
   T.Unsafe<string>({
     type: 'string',
     description: 'A named key for POST /sessions/{id}/input (SPEC §5.6)',
-    anyOf: [{ enum: [...NAMED_KEYS] }, { pattern: '^C-[a-zA-Z]$' }],
+    pattern: `^(?:${NAMED_KEYS.join('|')}|C-[a-zA-Z])$`,
     [REASON]: 'unknown key name',
   }),
 );
@@ -94,9 +94,9 @@ export const MAX_INPUT_KEYS = 256;
 const wellFormed = (description: string) =>
   T.String({ description, pattern: WELL_FORMED, [REASON]: 'must be valid UTF-8 (contains a lone surrogate)' });
 const INPUT_FORMS = [
-  T.Object({ data: wellFormed('Written as is') }),
-  T.Object({ text: wellFormed("Typed, then submitted with the provider's submit key") }),
-  T.Object({ keys: T.Array(NamedKey, { minItems: 1, maxItems: MAX_INPUT_KEYS }) }),
+  T.Object({ data: wellFormed('Raw bytes as a string, written as is') }),
+  T.Object({ text: wellFormed("A message: typed, then submitted with the provider's submit key") }),
+  T.Object({ keys: T.Array(NamedKey, { description: 'Named keys, pressed in order', minItems: 1, maxItems: MAX_INPUT_KEYS }) }),
 ] as const;
 
 /** `POST /sessions/{id}/input`: exactly one of `data`, `text` or `keys` (SPEC §5.6). */
