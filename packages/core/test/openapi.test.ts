@@ -136,6 +136,7 @@ describe('GET /api/v1/openapi.json', () => {
 
   it('answers the health, auth, integration and call-log routes as documented', async () => {
     expect((await call('/health', { token: null })).status).toBe(200);
+    expect((await call('/asyncapi.json', { token: null })).json().asyncapi).toBe('3.0.0');
     const login = await call('/auth/login', { method: 'POST', token: null, body: { username: 'admin', password: 'correct horse battery' } });
     expect(login.status).toBe(200);
     const adminToken: string = login.json().token;

@@ -1,5 +1,6 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeSecretFile } from '@opendray/sdk/node';
 import bcrypt from 'bcrypt';
 import { randomToken } from '../security.js';
 import type { AdminCredentials } from './admin.js';
@@ -31,11 +32,7 @@ export async function resolveAdminCredentials(opts: {
   const username = opts.envUser || 'admin';
   const password = randomToken(18);
   const passwordHash = await bcrypt.hash(password, opts.bcryptCost);
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ user: username, password_hash: passwordHash }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  await writeSecretFile(path, `${JSON.stringify({ user: username, password_hash: passwordHash }, null, 2)}\n`);
   return { credentials: { username, passwordHash }, origin: { source: 'created', path, password } };
 }
 

@@ -61,7 +61,8 @@ export function createChannelManager(deps: ChannelManagerDeps) {
 
   function publishInbound(channelId: string, message: InboundMessage): void {
     const event = inboundEvent(channelId, message);
-    deps.bus.publish(event.topic, event.data);
+    if (event.topic === 'channel.command_received') deps.bus.publish(event.topic, event.data);
+    else deps.bus.publish(event.topic, event.data);
   }
 
   function runtimeOf(id: string): ChannelRuntime {

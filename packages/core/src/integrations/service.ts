@@ -1,4 +1,6 @@
-import type { Integration, IntegrationWithKey, Scope } from '@opendray/sdk/wire';
+import type { Integration, IntegrationWithKey, Scope, TopicName, Topics } from '@opendray/sdk/wire';
+
+type IntegrationTopic = Extract<TopicName, `integration.${string}`>;
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
@@ -87,8 +89,8 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
   const store = ctx.stores.integrations;
   const graceTimers = new Map<string, NodeJS.Timeout>();
 
-  const publish = (topic: string, id: string, data: Record<string, unknown>): void => {
-    ctx.bus.publish(topic, { integration_id: id, ...data }, { tenant: id });
+  const publish = <K extends IntegrationTopic>(topic: K, id: string, data: Omit<Topics[K], 'integration_id'>): void => {
+    ctx.bus.publish<IntegrationTopic>(topic, { integration_id: id, ...data } as Topics[K], { tenant: id });
   };
 
   /** Ends every use of the integration's current credentials: cached keys and open sockets. */

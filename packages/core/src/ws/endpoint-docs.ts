@@ -1,4 +1,4 @@
-import { EventFrameSchema, SinceQuery, STREAM_SUBPROTOCOL_V2, StreamClientControl, StreamServerControl, T } from '@opendray/sdk/wire';
+import { EventFrameSchema, SinceQuery, STREAM_SUBPROTOCOL_V2, StreamClientControl, StreamEnded, StreamServerControl, T } from '@opendray/sdk/wire';
 import type { UpgradeDoc } from './upgrade.js';
 
 const token = T.String({ description: 'Credential for clients that cannot set headers (upgrades only; never logged)' });
@@ -12,7 +12,11 @@ export const STREAM_DOC: UpgradeDoc = {
     'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>.',
   query: T.Object({ since: SinceQuery.properties.since, token: T.Optional(token) }),
   subprotocols: [STREAM_SUBPROTOCOL_V2],
-  frames: { server: StreamServerControl, client: StreamClientControl },
+  frames: { server: T.Union([StreamServerControl, StreamEnded]), client: StreamClientControl },
+  binary: {
+    server: 'PTY output bytes, in order (the ring from ?since first); the same in both modes',
+    client: 'Input to the PTY (needs session:input); in default mode text frames are input too',
+  },
   errors: { 400: 'A malformed since' },
 };
 
@@ -47,5 +51,6 @@ export const proxyWsDoc = (operationId: string): UpgradeDoc => ({
   description: 'A WebSocket upgrade forwarded to the integration (SPEC §8).',
   query: T.Object({ token: T.Optional(token) }),
   frames: {},
+  binary: { server: "Whatever the integration's WebSocket sends", client: 'Whatever the client sends, forwarded as is' },
   errors: PROXY_ERRORS,
 });

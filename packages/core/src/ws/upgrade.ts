@@ -35,8 +35,10 @@ export interface UpgradeDoc {
   /** Refusals beyond those its access implies, with when. */
   errors?: Readonly<Record<number, string>>;
   subprotocols?: readonly string[];
-  /** The JSON text frames each side sends. */
+  /** The JSON text frames each side sends (a union: one AsyncAPI message per member). */
   frames: { server?: TSchema; client?: TSchema };
+  /** What binary frames carry, each way, when the endpoint uses them. */
+  binary?: { server?: string; client?: string };
   /** @default the first segment of the path */
   tag?: string;
 }
