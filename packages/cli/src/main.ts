@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { CliError } from './cli-error.js';
+import { register as registerAdmin } from './commands/admin.js';
 import { register as registerCalls } from './commands/calls.js';
 import { register as registerIntegrations } from './commands/integrations.js';
 import { register as registerLogin } from './commands/login.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerIntegrations(program);
   registerSessions(program);
   registerCalls(program);
+  registerAdmin(program);
   return program;
 }
 
