@@ -51,6 +51,9 @@ export type FixedScope = (typeof FIXED_SCOPES)[number];
 export type EventScope = `event:subscribe:${string}`;
 export type Scope = FixedScope | EventScope;
 
+/** What a new integration is granted when its registration names no scopes (SPEC §3). */
+export const DEFAULT_SCOPES: readonly Scope[] = ['session:read', 'event:subscribe:session.*'];
+
 export type HealthStatus = 'unknown' | 'healthy' | 'degraded' | 'unhealthy';
 
 export interface Integration {

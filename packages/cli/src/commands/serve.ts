@@ -5,6 +5,7 @@ import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
+import { selfCommand } from '../invocation.js';
 import { DataDirBusyError, lockDataDir } from '../serve/data-dir-lock.js';
 import { ignoreBrokenPipes, waitForStop, type StopReason } from '../serve/shutdown-trigger.js';
 
@@ -121,11 +122,11 @@ function printBanner(url: string, username: string, origin: import('@opendray/co
     out.write(`Created admin credentials (shown once; stored hashed in ${origin.path}):\n`);
     out.write(`  user:     ${username}\n  password: ${origin.password}\n`);
   } else if (origin.source === 'key-file') {
-    out.write(`Admin user "${username}" (password hash in ${origin.path}; forgot it? npx opendray admin reset-password)\n`);
+    out.write(`Admin user "${username}" (password hash in ${origin.path}; forgot it? ${selfCommand()} admin reset-password)\n`);
   } else {
     out.write(`Admin user "${username}" (from OPENDRAY_ADMIN_USER / OPENDRAY_ADMIN_PASSWORD)\n`);
   }
-  out.write(`Log in:  npx opendray login --url ${url}   (or POST ${url}/api/v1/auth/login {"username","password"})\n`);
+  out.write(`Log in:  ${selfCommand()} login --url ${url}   (or POST ${url}/api/v1/auth/login {"username","password"})\n`);
 }
 
 async function shutdownOn(stop: Promise<StopReason>, gateway: Gateway): Promise<void> {

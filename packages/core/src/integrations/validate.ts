@@ -1,9 +1,6 @@
-import type { Scope } from '@opendray/sdk/wire';
+import { DEFAULT_SCOPES, type Scope } from '@opendray/sdk/wire';
 import { isKnownScope } from '../auth/scopes.js';
 import { badRequest } from '../errors.js';
-
-/** Scopes of an integration registered without `scopes` (SPEC §3). */
-export const DEFAULT_SCOPES: readonly Scope[] = ['session:read', 'event:subscribe:session.*'];
 
 /** `max_sessions` of an integration registered without one; 0 means it may create none. */
 export const DEFAULT_MAX_SESSIONS = 10;
