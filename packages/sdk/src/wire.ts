@@ -100,7 +100,7 @@ export interface IntegrationList {
   integrations: Integration[];
 }
 
-export type CallDirection = 'inbound' | 'outbound' | 'rejected';
+export type CallDirection = 'inbound' | 'outbound' | 'rejected' | 'admin';
 
 export interface CallEntry {
   id: string;

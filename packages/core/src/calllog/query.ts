@@ -5,7 +5,7 @@ import { badRequest } from '../errors.js';
 export const DEFAULT_CALL_LIMIT = 100;
 export const MAX_CALL_LIMIT = 500;
 
-const DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'rejected'];
+const DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'rejected', 'admin'];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,128}$/;
 

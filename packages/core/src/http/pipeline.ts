@@ -18,6 +18,8 @@ export interface ResponseInfo {
   route: string;
   /** The path without its query string (a `?token=` is never recorded). */
   path: string;
+  /** The route's path parameters (e.g. `{id}`), empty when no route matched. */
+  params: Readonly<Record<string, string>>;
   status: number;
   durationMs: number;
   bytesIn: number;
@@ -60,6 +62,7 @@ export function createPipeline(deps: PipelineDeps) {
     let principal: Principal | null = null;
     let rejectedCredential = false;
     let route: Route | null = null;
+    let params: Readonly<Record<string, string>> = {};
     let bytesOut = 0;
     const split = splitUrl(req.url, deps.basePath);
     try {
@@ -73,6 +76,7 @@ export function createPipeline(deps: PipelineDeps) {
         });
       }
       route = lookup.found.route;
+      params = lookup.found.params;
       if (route.access !== 'public') {
         const token = bearerTokenOf(req, null);
         try {
@@ -112,6 +116,7 @@ export function createPipeline(deps: PipelineDeps) {
         method: req.method ?? 'GET',
         route: route?.path ?? split?.path ?? '',
         path: split?.path ?? '',
+        params,
         status: res.statusCode,
         durationMs: deps.now() - startedAt,
         bytesIn: Number(req.headers['content-length'] ?? 0) || 0,

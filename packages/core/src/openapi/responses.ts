@@ -109,7 +109,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     responses: { 200: 'CallPage' },
     query: {
       integration_id: { schema: { type: 'string' }, description: 'Only calls of this integration' },
-      direction: { schema: { enum: ['inbound', 'outbound', 'rejected'] }, description: 'Only this direction' },
+      direction: { schema: { enum: ['inbound', 'outbound', 'rejected', 'admin'] }, description: 'Only this direction' },
       status_class: { schema: { type: 'integer', minimum: 1, maximum: 5 }, description: 'Only statuses of this class (4 = 4xx)' },
       since: { schema: { type: 'string', format: 'date-time' }, description: 'Not before (RFC 3339)' },
       until: { schema: { type: 'string', format: 'date-time' }, description: 'Not after (RFC 3339)' },

@@ -49,7 +49,7 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
     signing_secret: str('Proxy signing secret (SPEC §8); only when base_url is set'),
   }),
   IntegrationList: object(['integrations'], { integrations: list(ref('Integration')) }),
-  CallDirection: { type: 'string', enum: ['inbound', 'outbound', 'rejected'] },
+  CallDirection: { type: 'string', enum: ['inbound', 'outbound', 'rejected', 'admin'] },
   CallEntry: object(
     ['id', 'ts', 'direction', 'method', 'route', 'path', 'status_code', 'duration_ms', 'bytes_in', 'bytes_out', 'request_id', 'remote_addr'],
     {

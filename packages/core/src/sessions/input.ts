@@ -28,6 +28,16 @@ export function keyBytes(name: string): string | undefined {
   return undefined;
 }
 
+const ALIASES: Readonly<Record<string, string>> = { return: 'Enter', esc: 'Escape', del: 'Delete', pgup: 'PageUp', pgdn: 'PageDown', bs: 'Backspace' };
+
+/** The SPEC §5.6 name a client probably meant (`Ctrl-C` → `C-c`, `enter` → `Enter`), if any. */
+export function suggestKey(name: string): string | undefined {
+  const ctrl = /^(?:ctrl|control|ctl|\^)[-+_ ]?([a-zA-Z])$/i.exec(name);
+  if (ctrl) return `C-${ctrl[1]!.toLowerCase()}`;
+  const lower = name.toLowerCase();
+  return Object.keys(NAMED).find((k) => k.toLowerCase() === lower) ?? ALIASES[lower];
+}
+
 /** A validated `POST /input` body: exactly one of the three forms. */
 export type SessionInput = { kind: 'data'; data: string } | { kind: 'text'; text: string } | { kind: 'keys'; bytes: string };
 
@@ -50,7 +60,10 @@ export function parseInput(body: unknown): SessionInput {
   let bytes = '';
   keys.forEach((k, i) => {
     const seq = typeof k === 'string' ? keyBytes(k) : undefined;
-    if (seq === undefined) throw badRequest(`keys[${i}]: unknown key name ${JSON.stringify(k).slice(0, 40)}`);
+    if (seq === undefined) {
+      const hint = typeof k === 'string' ? suggestKey(k) : undefined;
+      throw badRequest(`keys[${i}]: unknown key name ${JSON.stringify(k).slice(0, 40)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
     bytes += seq;
   });
   return { kind: 'keys', bytes };
