@@ -11,7 +11,7 @@ export type { GatewayOptions, AuthOptions } from './options.js';
 export { GatewayError, STATUS_BY_CODE, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Principal, AdminPrincipal, IntegrationPrincipal } from './auth/principal.js';
 export { scopeGrants, hasScope } from './auth/scopes.js';
-export { resolveAdminCredentials, type AdminCredentialSource } from './auth/admin-key-file.js';
+export { resetAdminPassword, resolveAdminCredentials, writeAdminKeyFile, type AdminCredentialSource, type ResolvedAdminCredentials } from './auth/admin-key-file.js';
 export type { AdminCredentials } from './auth/admin.js';
 export type { EventBus, BusEvent, BusListener, Replay, PublishMeta, PublishData, TopicEvent } from './bus/types.js';
 export { isTopic } from './bus/types.js';

@@ -60,7 +60,7 @@ describe('events: scopes before the upgrade (SPEC §6)', () => {
       ['idle', 'topics=session.output', 'event:subscribe:session.output'],
       ['idle', 'topics=session.idle,session.ended', 'event:subscribe:session.ended'],
       ['idle', 'topics=session.*', 'event:subscribe:session.*'],
-      ['sessions', 'topics=*', 'event:subscribe:*'],
+      ['none', 'topics=*', 'event:subscribe:*'],
       ['sessions', 'topics=session.idle,integration.updated', 'event:subscribe:integration.updated'],
       ['none', 'topics=session.idle', 'event:subscribe:session.idle'],
       ['all', 'topics=channel.message_received', 'channel:receive'],
@@ -140,6 +140,17 @@ describe('events: frames, order and patterns (SPEC §6)', () => {
     expect(c.frames[0]).toEqual({ topic: '_hello', ts: expect.any(String), data: { epoch: t.gateway.bus.epoch, seq: 1 } });
     expect(Object.keys(frame).sort()).toEqual(['data', 'seq', 'topic', 'ts']);
     expect(frame).toEqual({ topic: 'session.idle', ts: expect.stringMatching(/Z$/), data: { session_id: 'ses_1', idle_for_ms: 5 }, seq: 2 });
+  });
+
+  it('reads * as "everything the caller may see": the topics its event scopes grant, nothing more', async () => {
+    t = await startGateway({ auth: { verify: verifyTokens(TOKENS) } });
+    const c = await open('topics=*', 'sessions');
+    await c.until((f) => f.topic === '_hello');
+    t.gateway.bus.publish<string>('integration.updated', { i: 1 }, { tenant: 'int_sessions' });
+    t.gateway.bus.publish<string>('channel.message_sent', { i: 2 });
+    t.gateway.bus.publish<string>('session.idle', { i: 3 }, { tenant: 'int_sessions' });
+    await c.until((f) => f.data.i === 3);
+    expect(c.events().map((f) => f.topic)).toEqual(['session.idle']);
   });
 
   it('delivers overlapping patterns once, only matching topics, in publish order', async () => {

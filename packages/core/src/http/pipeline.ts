@@ -20,6 +20,8 @@ export interface ResponseInfo {
   route: string;
   /** The path without its query string (a `?token=` is never recorded). */
   path: string;
+  /** The route's path parameters (e.g. `{id}`), empty when no route matched. */
+  params: Readonly<Record<string, string>>;
   status: number;
   durationMs: number;
   bytesIn: number;
@@ -64,6 +66,7 @@ export function createPipeline(deps: PipelineDeps) {
     let principal: Principal | null = null;
     let rejectedCredential = false;
     let route: Route | null = null;
+    let params: Readonly<Record<string, string>> = {};
     let bytesOut = 0;
     const split = splitUrl(req.url, deps.basePath);
     try {
@@ -77,6 +80,7 @@ export function createPipeline(deps: PipelineDeps) {
         });
       }
       route = lookup.found.route;
+      params = lookup.found.params;
       if (route.access !== 'public') {
         const token = bearerTokenOf(req, null);
         try {
@@ -88,7 +92,7 @@ export function createPipeline(deps: PipelineDeps) {
         checkAccess(route.access, principal);
       }
       const v = validators.get(route)!;
-      const params = v.params ? v.params.check(lookup.found.params, PARAMS) : lookup.found.params;
+      const checkedParams = v.params ? v.params.check(lookup.found.params, PARAMS) : lookup.found.params;
       const query = v.query ? v.query.check(queryObject(route.query!, split.query), QUERY) : {};
       const body = v.readsJson ? v.body!.check(await readJsonBody(req, deps.bodyLimitBytes)) : undefined;
       const ctx: RequestContext = {
@@ -96,7 +100,7 @@ export function createPipeline(deps: PipelineDeps) {
         res,
         requestId,
         principal,
-        params: params as Record<string, string>,
+        params: checkedParams as Record<string, string>,
         query,
         searchParams: split.query,
         body,
@@ -119,6 +123,7 @@ export function createPipeline(deps: PipelineDeps) {
         method: req.method ?? 'GET',
         route: route?.path ?? split?.path ?? '',
         path: split?.path ?? '',
+        params,
         status: res.statusCode,
         durationMs: deps.now() - startedAt,
         bytesIn: Number(req.headers['content-length'] ?? 0) || 0,

@@ -1,5 +1,6 @@
 import { InputRequest } from '@opendray/sdk/wire';
 import { compile } from '../validation/ajv.js';
+import { registerHint } from '../validation/hints.js';
 
 /** What the PTY is sent for each named key (SPEC §5.6); `C-a`…`C-z` are computed. */
 const NAMED: Readonly<Record<string, string>> = {
@@ -26,6 +27,18 @@ export function keyBytes(name: string): string | undefined {
   if (ctrl) return String.fromCharCode(ctrl[1]!.toLowerCase().charCodeAt(0) - 96);
   return undefined;
 }
+
+const ALIASES: Readonly<Record<string, string>> = { return: 'Enter', esc: 'Escape', del: 'Delete', pgup: 'PageUp', pgdn: 'PageDown', bs: 'Backspace' };
+
+/** The SPEC §5.6 name a client probably meant (`Ctrl-C` → `C-c`, `enter` → `Enter`), if any. */
+export function suggestKey(name: string): string | undefined {
+  const ctrl = /^(?:ctrl|control|ctl|\^)[-+_ ]?([a-zA-Z])$/i.exec(name);
+  if (ctrl) return `C-${ctrl[1]!.toLowerCase()}`;
+  const lower = name.toLowerCase();
+  return Object.keys(NAMED).find((k) => k.toLowerCase() === lower) ?? ALIASES[lower];
+}
+
+registerHint('NamedKey', (value) => (typeof value === 'string' ? suggestKey(value) : undefined));
 
 /** A validated `POST /input` body: exactly one of the three forms. */
 export type SessionInput = { kind: 'data'; data: string } | { kind: 'text'; text: string } | { kind: 'keys'; bytes: string };

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
-import { REASON } from '@opendray/sdk/wire';
+import { REASON, schemaName } from '@opendray/sdk/wire';
 import { FORMATS } from './formats.js';
+import { hintFor } from './hints.js';
 
 type Schema = Record<string, unknown>;
 
@@ -67,7 +68,7 @@ function describe(e: ErrorObject, schema: Schema, reason: string | undefined): s
     case 'format':
       return reason ?? FORMATS[String(e.params.format)]?.reason ?? `must be a ${String(e.params.format)}`;
     case 'pattern':
-      return reason ?? 'has an invalid format';
+      return `${reason ?? 'has an invalid format'}${hintFor(schemaName(schema), e.data)}`;
     case 'anyOf':
     case 'oneOf': {
       if (reason) return reason;

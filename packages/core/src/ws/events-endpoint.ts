@@ -2,7 +2,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.js';
 import { isoTime } from '../clock.js';
 import type { Capability, GatewayContext } from '../context.js';
-import { authorizeTopics, visibilityOf } from '../events/access.js';
+import { authorizeTopics, expandAllTopics, visibilityOf } from '../events/access.js';
 import { parseEventsQuery } from '../events/query.js';
 import { attachSubscriber } from '../events/subscriber.js';
 import { startWriteTimeout } from './backpressure.js';
@@ -57,7 +57,9 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
     summary: 'Event stream: ?topics=a,b (trailing .*, *), ?since=<seq> to resume',
     doc: EVENTS_DOC,
     handle({ req, socket, head, principal, query }) {
-      const { patterns, since } = parseEventsQuery(query, req.url);
+      const asked = parseEventsQuery(query, req.url);
+      const patterns = expandAllTopics(principal, asked.patterns);
+      const since = asked.since;
       authorizeTopics(principal, patterns);
       wss.handleUpgrade(req, socket, head, (ws) => open(ws, principal, patterns, since));
     },

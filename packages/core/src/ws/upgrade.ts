@@ -78,6 +78,7 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
     socket.on('error', () => socket.destroy());
     const split = splitUrl(req.url, deps.basePath);
     let path = split?.path ?? '';
+    let who: { kind: string; id: string } | undefined;
     try {
       const lookup = split ? router.lookup('GET', split.path) : null;
       if (!lookup || !('found' in lookup)) throw notFound('route');
@@ -92,10 +93,15 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
         throw err;
       }
       checkAccess(endpoint.access, principal);
+      who = { kind: principal.kind, id: principal.id };
       await endpoint.handle({ req, socket, head, principal, params: lookup.found.params, query: split!.query, requestId, remoteAddr });
+      deps.logger.info('websocket opened', { request_id: requestId, route: path, remote_addr: remoteAddr, principal: who });
     } catch (thrown) {
       const err = toGatewayError(thrown);
-      if (err.code === 'internal_error') deps.logger.error('upgrade failed', { path, error: err.cause ?? err });
+      const fields = { request_id: requestId, route: path, status: err.status, remote_addr: remoteAddr, ...(who ? { principal: who } : {}) };
+      if (err.code === 'internal_error') deps.logger.error('upgrade failed', { ...fields, error: err.cause ?? err });
+      else if (err.status === 401 || err.status === 429) deps.logger.warn('websocket refused', fields);
+      else deps.logger.info('websocket refused', fields);
       refuse(socket, err, requestId);
     }
   };

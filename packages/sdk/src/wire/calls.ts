@@ -1,6 +1,6 @@
 import { at, count, named, REASON, T, type Static, withOptions } from './kit.js';
 
-export const CallDirectionSchema = named('CallDirection', T.Union([T.Literal('inbound'), T.Literal('outbound'), T.Literal('rejected')]));
+export const CallDirectionSchema = named('CallDirection', T.Union([T.Literal('inbound'), T.Literal('outbound'), T.Literal('rejected'), T.Literal('admin')]));
 export type CallDirection = Static<typeof CallDirectionSchema>;
 
 /** One audited call (SPEC §10). */
