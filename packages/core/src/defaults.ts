@@ -44,6 +44,12 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     healthIntervalMs: positiveInt('healthIntervalMs', options.healthIntervalMs, 30_000),
     healthTimeoutMs: positiveInt('healthTimeoutMs', options.healthTimeoutMs, 5_000),
     proxyTimeoutMs: positiveInt('proxyTimeoutMs', options.proxyTimeoutMs, 60_000),
+    sockets: {
+      pingIntervalMs: positiveInt('sockets.pingIntervalMs', options.sockets?.pingIntervalMs, 20_000),
+      pongTimeoutMs: positiveInt('sockets.pongTimeoutMs', options.sockets?.pongTimeoutMs, 40_000),
+      streamStallMs: positiveInt('sockets.streamStallMs', options.sockets?.streamStallMs, 30_000),
+      eventsStallMs: positiveInt('sockets.eventsStallMs', options.sockets?.eventsStallMs, 5_000),
+    },
     clock: options.clock ?? systemClock,
   };
 }

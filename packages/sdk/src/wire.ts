@@ -286,9 +286,15 @@ export type StreamServerControl =
   | { type: 'hello'; cursor: number; cols: number; rows: number; state: SessionState }
   | { type: 'gap'; from: number; to: number }
   | { type: 'resize'; cols: number; rows: number }
-  | { type: 'ended'; exit_code: number | null; signal?: string | null; cursor: number };
+  | { type: 'ended'; exit_code: number | null; signal?: string | null; cursor: number }
+  /** The answer to a client text frame that is not a valid control message. */
+  | { type: 'error'; code: string; message: string };
 
-export type StreamClientControl = { type: 'resize'; cols: number; rows: number };
+/**
+ * Client control frames: `resize`, and `flow` — `ack` makes this client the session's
+ * driver (lossless: the PTY waits while it reads), `none` gives that back (SPEC §5.5).
+ */
+export type StreamClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'flow'; mode: 'ack' | 'none' };
 
 /** The subprotocol name a client offers to get the v2 stream. */
 export const STREAM_SUBPROTOCOL_V2 = 'opendray.v2';
