@@ -28,6 +28,7 @@ export type ResolvedOptions = Required<
     | 'healthIntervalMs'
     | 'healthTimeoutMs'
     | 'proxyTimeoutMs'
+    | 'proxyEngine'
   >
 > &
   GatewayOptions & { sockets: Required<SocketOptions> };

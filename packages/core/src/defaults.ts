@@ -23,6 +23,12 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+  return value;
+}
+
 /** Fills in every default; a misconfiguration throws a TypeError naming the option. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   const port = options.port ?? 8770;
@@ -44,6 +50,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     healthIntervalMs: positiveInt('healthIntervalMs', options.healthIntervalMs, 30_000),
     healthTimeoutMs: positiveInt('healthTimeoutMs', options.healthTimeoutMs, 5_000),
     proxyTimeoutMs: positiveInt('proxyTimeoutMs', options.proxyTimeoutMs, 60_000),
+    proxyEngine: oneOf('proxyEngine', options.proxyEngine, ['undici', 'http-proxy'] as const, 'undici'),
     sockets: {
       pingIntervalMs: positiveInt('sockets.pingIntervalMs', options.sockets?.pingIntervalMs, 20_000),
       pongTimeoutMs: positiveInt('sockets.pongTimeoutMs', options.sockets?.pongTimeoutMs, 40_000),

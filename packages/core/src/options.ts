@@ -73,6 +73,12 @@ export interface GatewayOptions {
   healthTimeoutMs?: number;
   /** Upstream timeout of the reverse proxy. @default 60_000 */
   proxyTimeoutMs?: number;
+  /**
+   * The library that carries proxied HTTP requests (WebSocket upgrades always use
+   * http-proxy). `'http-proxy'` is the former engine, kept as a fallback; docs/proxy.md
+   * has the measurement. @default 'undici'
+   */
+  proxyEngine?: 'undici' | 'http-proxy';
 
   /** Call-log retention. @default { maxRows: 100_000, maxAgeMs: 30 days } */
   callLog?: { maxRows?: number; maxAgeMs?: number; flushIntervalMs?: number };
