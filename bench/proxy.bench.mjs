@@ -13,7 +13,10 @@
 // Figures are medians over PROXY_BENCH_ROUNDS rounds (the machine is shared and noisy).
 // BENCH_GATEWAY_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the gateway children.
 import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answerCpuProbes } from './lib/cpu-probe.mjs';
 import { load } from './lib/load.mjs';
@@ -61,7 +64,11 @@ async function upstreamChild() {
 
 async function gatewayChild(upstreamPort, proxyEngine) {
   const { createGateway } = await import('@opendray/core');
-  const gateway = await createGateway({ auth: { adminToken: TOKEN }, bcryptCost: 4, healthIntervalMs: 600_000, proxyEngine });
+  // The gateway stores on a SQLite file, as `opendray serve` does; PROXY_BENCH_STORAGE=memory
+  // uses the embedder default instead (the call log then also lives in the heap, serialized).
+  const dir = process.env.PROXY_BENCH_STORAGE === 'memory' ? null : await mkdtemp(join(tmpdir(), 'opendray-bench-proxy-'));
+  const storage = dir ? `sqlite://${join(dir, 'opendray.sqlite')}` : 'memory';
+  const gateway = await createGateway({ auth: { adminToken: TOKEN }, bcryptCost: 4, healthIntervalMs: 600_000, proxyEngine, storage });
   const { url, port } = await gateway.listen(0, '127.0.0.1');
   const res = await fetch(`${url}/api/v1/integrations`, {
     method: 'POST',
@@ -74,6 +81,7 @@ async function gatewayChild(upstreamPort, proxyEngine) {
   process.on('message', async (m) => {
     if (m.cmd === 'stop') {
       await gateway.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
       process.exit(0);
     }
   });

@@ -42,21 +42,35 @@ const FORBIDDEN_IN_SEGMENT = /[\u0000-\u001f\u007f/\\]/;
  * 400 rather than something to normalise, because upstreams disagree on how to decode them.
  */
 export function upstreamTarget(baseUrl: string, rest: string | undefined, rawQuery: string): UpstreamTarget {
-  const base = new URL(baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
+  const base = baseOf(baseUrl);
+  const basePath = base.path;
   let path = basePath || '/';
   if (rest !== undefined) {
     for (const segment of rest.split('/')) checkSegment(segment);
     path = `${basePath}/${rest}`;
   }
   const query = withoutToken(rawQuery);
-  return {
-    protocol: base.protocol,
-    hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
-    host: base.host,
-    requestTarget: asSentByHttpProxy(path) + (query ? `?${query}` : ''),
+  return { protocol: base.protocol, hostname: base.hostname, port: base.port, host: base.host, requestTarget: asSentByHttpProxy(path) + (query ? `?${query}` : '') };
+}
+
+type ParsedBase = Omit<UpstreamTarget, 'requestTarget'> & { path: string };
+// Parsed once per base_url (a URL parse per proxied request is measurable); bounded.
+const parsedBases = new Map<string, ParsedBase>();
+
+function baseOf(baseUrl: string): ParsedBase {
+  let parsed = parsedBases.get(baseUrl);
+  if (parsed) return parsed;
+  const url = new URL(baseUrl);
+  parsed = {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+    host: url.host,
+    path: url.pathname.replace(/\/+$/, ''),
   };
+  if (parsedBases.size >= 1024) parsedBases.clear();
+  parsedBases.set(baseUrl, parsed);
+  return parsed;
 }
 
 function checkSegment(segment: string): void {
