@@ -2,6 +2,13 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamCall, WebExchange } from './engine.js';
 
+/**
+ * Response bytes the client socket may hold before the upstream is paused. Node's own
+ * watermark (16 KiB) is below one upstream read (64 KiB), so following it would pause and
+ * resume the upstream on every chunk; this keeps a few reads in flight, still bounded.
+ */
+const CLIENT_BUFFER_BYTES = 256 * 1024;
+
 /** Headers Node keeps once when an answer repeats them (node:_http_incoming); others are joined. */
 const FIRST_WINS = new Set([
   'age',
@@ -52,6 +59,10 @@ function forward(agent: Agent, req: IncomingMessage, res: ServerResponse, { head
   // silent upstream. With a body the wait for the head is an inactivity timer on the upload.
   let uploadTimer: NodeJS.Timeout | null = null;
   let uploadTimedOut = false;
+  // The parser's resume, bound to this exchange only: a connection reused by a later request
+  // must not be resumed by a late 'drain' of this response.
+  let resumeUpstream: (() => void) | null = null;
+  const onDrain = (): void => resumeUpstream?.();
   if (hasBody) {
     uploadTimer = setTimeout(() => {
       uploadTimedOut = true;
@@ -83,19 +94,23 @@ function forward(agent: Agent, req: IncomingMessage, res: ServerResponse, { head
       headed = true;
       stopUploadTimer();
       exchange.onHead(status, headersOf(raw as unknown as Buffer[]));
-      res.on('drain', resume);
+      resumeUpstream = resume;
+      res.on('drain', onDrain);
       return true;
     },
     onData(chunk) {
       exchange.onBytes('out', chunk.length);
-      return res.write(chunk);
+      // false pauses the upstream until 'drain' (the socket emptied) calls `resume`.
+      return res.write(chunk) || res.writableLength < CLIENT_BUFFER_BYTES;
     },
     onComplete() {
       settled = true;
+      resumeUpstream = null;
       res.end();
     },
     onError(err) {
       settled = true;
+      resumeUpstream = null;
       stopUploadTimer();
       // Cut mid-body: the client must see a broken response, not a short one.
       if (headed) return void res.destroy();
