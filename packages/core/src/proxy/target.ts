@@ -74,11 +74,13 @@ function baseOf(baseUrl: string): ParsedBase {
 }
 
 function checkSegment(segment: string): void {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    throw badRequest('path: malformed percent-encoding');
+  let decoded = segment;
+  if (segment.includes('%')) {
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw badRequest('path: malformed percent-encoding');
+    }
   }
   if (decoded === '.' || decoded === '..') throw badRequest('path: dot segments are not allowed');
   if (FORBIDDEN_IN_SEGMENT.test(decoded)) throw badRequest('path: encoded slashes and control characters are not allowed');
@@ -87,6 +89,8 @@ function checkSegment(segment: string): void {
 /** The raw query without `token` parameters (SPEC §1: a `?token=` is never forwarded). */
 export function withoutToken(rawQuery: string): string {
   if (!rawQuery) return '';
+  // Nothing to remove or tidy: no `token` name in any spelling, no empty pair.
+  if (!/token|%|\+|&&|^&|&$/.test(rawQuery)) return rawQuery;
   return rawQuery
     .split('&')
     .filter((pair) => pair !== '' && decodeName(pair.split('=', 1)[0]!) !== 'token')
@@ -107,5 +111,6 @@ function decodeName(name: string): string {
  * keeps the signed request-target identical to the one on the wire.
  */
 function asSentByHttpProxy(path: string): string {
+  if (!path.includes('//') && !path.includes('http')) return path;
   return path.replace(/\/+/g, '/').replace('http:/', 'http://').replace('https:/', 'https://');
 }
