@@ -46,9 +46,14 @@ export async function startChildGateway(extraOptions = {}) {
     });
     const { url } = await gateway.listen(0, '127.0.0.1');
     process.stdout.write('READY ' + url + '\\n');
+    process.on('message', (m) => {
+      if (m?.cmd !== 'cpu') return;
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: user + system });
+    });
     process.on('SIGTERM', () => gateway.close().then(() => process.exit(0)));
   `;
-  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean), '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean), '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -68,7 +73,18 @@ export async function startChildGateway(extraOptions = {}) {
     return res.json();
   };
   const stop = () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))));
-  return { child, url, api, stop, wsUrl: (id) => `${url.replace(/^http/, 'ws')}/api/v1/sessions/${id}/stream` };
+  /** The gateway process's CPU time so far, µs. */
+  const cpu = () =>
+    new Promise((resolve) => {
+      const on = (m) => {
+        if (m?.cpu === undefined) return;
+        child.off('message', on);
+        resolve(m.cpu);
+      };
+      child.on('message', on);
+      child.send({ cmd: 'cpu' });
+    });
+  return { child, url, api, stop, cpu, wsUrl: (id) => `${url.replace(/^http/, 'ws')}/api/v1/sessions/${id}/stream` };
 }
 
 function openWs(url) {
@@ -96,13 +112,17 @@ function rawSeconds(file) {
   });
 }
 
-/** node-pty alone, in this process, reading the same `cat`: what any Node PTY reader gets. */
+/** node-pty alone, in this process, reading the same `cat`: what any Node PTY reader gets; seconds and CPU µs. */
 function nodePtySeconds(file) {
   return new Promise((resolve) => {
     const start = performance.now();
+    const cpu0 = process.cpuUsage();
     const p = require('node-pty').spawn('/bin/sh', ['-c', `cat ${file}`], { cols: 120, rows: 40, encoding: null, env: process.env });
     p.onData(() => undefined);
-    p.onExit(() => resolve((performance.now() - start) / 1000));
+    p.onExit(() => {
+      const { user, system } = process.cpuUsage(cpu0);
+      resolve({ seconds: (performance.now() - start) / 1000, cpu: user + system });
+    });
   });
 }
 
@@ -141,12 +161,14 @@ async function gatewaySeconds(g, file, { viewer = false } = {}) {
     });
   });
   await new Promise((r) => setTimeout(r, 100));
+  const cpu0 = await g.cpu();
   start = performance.now();
   ws.send('go\n');
   const seconds = await done;
+  const cpu = (await g.cpu()) - cpu0;
   ws.close();
   const { bytes_out: cursor } = await g.api(`/sessions/${session.id}`);
-  return { seconds, bytes, cursor, viewer: watcher ? await watcher.done : null };
+  return { seconds, bytes, cursor, cpu, viewer: watcher ? await watcher.done : null };
 }
 
 /** Round trips of one byte through `send` until `onEcho` sees it, in ms. */
@@ -183,12 +205,18 @@ export default async function ({ log }) {
     const raw = [];
     const bare = [];
     const gw = [];
+    const bareCpu = [];
+    const gwCpu = [];
+    const per100MB = (us) => us / 1000 / (size / 1e8);
     let lossless = true;
     for (let r = 0; r < RUNS; r++) {
       raw.push(size / 1e6 / (await rawSeconds(file)));
-      bare.push(size / 1e6 / (await nodePtySeconds(file)));
+      const alone = await nodePtySeconds(file);
+      bare.push(size / 1e6 / alone.seconds);
+      bareCpu.push(per100MB(alone.cpu));
       const run = await gatewaySeconds(g, file);
       gw.push(size / 1e6 / run.seconds);
+      gwCpu.push(per100MB(run.cpu));
       lossless &&= run.bytes === run.cursor;
       log(`run ${r + 1}: raw ${fmt(raw.at(-1), 'MB/s')}, node-pty alone ${fmt(bare.at(-1), 'MB/s')}, gateway driver ${fmt(gw.at(-1), 'MB/s')} (${run.bytes} of ${run.cursor} bytes)`);
     }
@@ -200,6 +228,13 @@ export default async function ({ log }) {
       ratio: gwMid / rawMid,
       target: '≥ 0.75× raw, every byte',
       met: gwMid / rawMid >= 0.75 && lossless,
+    });
+    rows.push({
+      name: 'CPU per 100 MB streamed: gateway process vs node-pty alone (less disturbed by a busy machine)',
+      figure: `${fmt(median(gwCpu), 'ms')} (read, ring, batch, WebSocket frames, flow control)`,
+      baseline: `${fmt(median(bareCpu), 'ms')} node-pty alone (read only)`,
+      ratio: median(gwCpu) / median(bareCpu),
+      target: 'informational: what the gateway adds to reading',
     });
     rows.push({
       name: 'PTY read by node-pty alone (no gateway, no socket)',
