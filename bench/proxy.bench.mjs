@@ -168,7 +168,7 @@ function startChild(...args) {
   return { ready, stop, cpu };
 }
 
-/** Downloads `url` whole `times` times, one after the other; MB/s over all, per-download ms. */
+/** Downloads `url` whole `times` times, one after the other; bytes, seconds, per-download ms. */
 async function downloads(url, headers, times) {
   const agent = new http.Agent({ keepAlive: true });
   const durations = [];
@@ -187,7 +187,7 @@ async function downloads(url, headers, times) {
     durations.push(performance.now() - t0);
   }
   agent.destroy();
-  return { mbps: bytes / 1048576 / ((performance.now() - started) / 1000), p50: percentile(durations, 50), p99: percentile(durations, 99) };
+  return { bytes, seconds: (performance.now() - started) / 1000, durations };
 }
 
 const SERVERS = [
@@ -234,7 +234,23 @@ export default async function ({ log }) {
         if (probe[key]) cpuPerGet[key].push(((await probe[key]()) - cpu0) / run.requests);
         get[key].push(run);
       }
-      for (const { key } of SERVERS) dl[key].push(await downloads(`${base[key].url}/big`, base[key].headers, DOWNLOADS));
+      // Downloads interleaved across servers, one at a time, so a burst of load elsewhere on
+      // the machine does not land on one server's downloads only.
+      const round = Object.fromEntries(SERVERS.map(({ key }) => [key, { bytes: 0, seconds: 0, durations: [], cpu: 0 }]));
+      for (let i = 0; i < DOWNLOADS; i++) {
+        for (const { key } of SERVERS) {
+          const cpu0 = await probe[key]?.();
+          const one = await downloads(`${base[key].url}/big`, base[key].headers, 1);
+          if (probe[key]) round[key].cpu += (await probe[key]()) - cpu0;
+          round[key].bytes += one.bytes;
+          round[key].seconds += one.seconds;
+          round[key].durations.push(...one.durations);
+        }
+      }
+      for (const { key } of SERVERS) {
+        const r = round[key];
+        dl[key].push({ mbps: r.bytes / 1048576 / r.seconds, p50: percentile(r.durations, 50), p99: percentile(r.durations, 99), cpuPer100MB: r.cpu / 1000 / (r.bytes / 1e8) });
+      }
       log(`round ${r + 1}: ${SERVERS.map(({ key, label }) => `${label} GET ${fmt(get[key].at(-1).rps, 'req/s')} (${get[key].at(-1).errors} errors), download ${fmt(dl[key].at(-1).mbps, 'MB/s')}`).join('; ')}`);
     }
   } finally {
@@ -273,6 +289,13 @@ export default async function ({ log }) {
       baseline: `bare undici proxy: GET ${fmt(rps('bareUndici'), 'req/s')}, download ${fmt(mbps('bareUndici'), 'MB/s')}; bare http-proxy ${fmt(rps('bare'), 'req/s')}, ${fmt(mbps('bare'), 'MB/s')}`,
       ratio: rps('gatewayHttpProxy') / rps('bare'),
       target: 'informational: why the gateway uses undici (ratios vs bare http-proxy)',
+    },
+    {
+      name: 'reverse proxy: CPU per 100 MB downloaded in the proxy process',
+      figure: `gateway ${fmt(mid(dl.gateway, 'cpuPer100MB'), 'ms')} (undici), ${fmt(mid(dl.gatewayHttpProxy, 'cpuPer100MB'), 'ms')} (http-proxy engine)`,
+      baseline: `bare http-proxy ${fmt(mid(dl.bare, 'cpuPer100MB'), 'ms')}; bare undici ${fmt(mid(dl.bareUndici, 'cpuPer100MB'), 'ms')}`,
+      ratio: mid(dl.bare, 'cpuPer100MB') / mid(dl.gateway, 'cpuPer100MB'),
+      target: 'informational: bare http-proxy CPU ÷ gateway CPU',
     },
     {
       name: 'reverse proxy: CPU per small GET in the proxy process (less disturbed by a busy machine)',
