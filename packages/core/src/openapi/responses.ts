@@ -227,11 +227,17 @@ export const UPGRADES: Readonly<Record<string, UpgradeDoc>> = {
     description:
       'Live terminal (SPEC §5.5). Default mode: the ring, then every PTY chunk, as binary frames; client frames are input ' +
       '(needs session:input, else close 4003); {"type":"ended","exit_code"} then close 1000. With the opendray.v2 ' +
-      'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>.',
-    query: { since, token },
+      'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>. A client with session:input ' +
+      'that asks (?flow=ack, a v2 flow frame) or types is the driver: the PTY waits while it reads (lossless); viewers ' +
+      'that fall behind are resynced (v2: gap; default: reset and repaint); a client that stops reading is closed with 1013.',
+    query: {
+      since,
+      flow: { schema: { type: 'string', enum: ['ack'] }, description: "Become the session's driver: flow control instead of resyncs (needs session:input)" },
+      token,
+    },
     subprotocols: ['opendray.v2'],
     frames: { server: 'StreamServerControl', client: 'StreamClientControl' },
-    errors: { 400: 'A malformed since' },
+    errors: { 400: 'A malformed since or flow', 403: 'flow=ack without session:input' },
   },
   '/integrations/_events': {
     id: 'events',

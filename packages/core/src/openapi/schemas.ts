@@ -181,13 +181,20 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
       object(['type', 'from', 'to'], { type: { const: 'gap' }, from: count('First lost offset'), to: count('First offset after the loss') }),
       object(['type', 'cols', 'rows'], { type: { const: 'resize' }, cols: int(), rows: int() }),
       object(['type', 'exit_code', 'cursor'], { type: { const: 'ended' }, exit_code: { type: ['integer', 'null'] }, signal: { type: ['string', 'null'] }, cursor: count('Final cursor') }),
+      object(['type', 'code', 'message'], { type: { const: 'error' }, code: { enum: ['invalid_json', 'unknown_control', 'validation_failed'] }, message: { type: 'string' } }),
     ],
   },
-  StreamClientControl: object(['type', 'cols', 'rows'], {
-    type: { const: 'resize' },
-    cols: int(undefined, { minimum: 1, maximum: 1000 }),
-    rows: int(undefined, { minimum: 1, maximum: 1000 }),
-  }, `Text frames of the ${STREAM_SUBPROTOCOL_V2} stream, client to server`),
+  StreamClientControl: {
+    description: `Text frames of the ${STREAM_SUBPROTOCOL_V2} stream, client to server; \`flow\` asks for (ack) or gives back (none) the driver's flow control`,
+    oneOf: [
+      object(['type', 'cols', 'rows'], {
+        type: { const: 'resize' },
+        cols: int(undefined, { minimum: 1, maximum: 1000 }),
+        rows: int(undefined, { minimum: 1, maximum: 1000 }),
+      }),
+      object(['type', 'mode'], { type: { const: 'flow' }, mode: { enum: ['ack', 'none'] } }),
+    ],
+  },
   NamedKey: {
     type: 'string',
     description: 'A named key for POST /sessions/{id}/input (SPEC §5.6)',
