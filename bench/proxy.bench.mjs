@@ -65,8 +65,8 @@ async function upstreamChild() {
 async function gatewayChild(upstreamPort, proxyEngine) {
   const { createGateway } = await import('@opendray/core');
   // The embedder default (memory store); PROXY_BENCH_STORAGE=sqlite stores on a SQLite file as
-  // `opendray serve` does (measured: similar GET cost, but repeated mark-compact GCs during
-  // downloads that the memory store does not show — see docs/proxy.md).
+  // `opendray serve` does (GETs cost less there: the memory store keeps records serialized in
+  // the heap and re-serializes the call log's newest segment on each flush).
   const dir = process.env.PROXY_BENCH_STORAGE === 'sqlite' ? await mkdtemp(join(tmpdir(), 'opendray-bench-proxy-')) : null;
   const storage = dir ? `sqlite://${join(dir, 'opendray.sqlite')}` : 'memory';
   const gateway = await createGateway({ auth: { adminToken: TOKEN }, bcryptCost: 4, healthIntervalMs: 600_000, proxyEngine, storage });
