@@ -89,6 +89,22 @@ describe('opendray sessions attach (on a real PTY)', () => {
     await waitFor(async () => (await session(id)).state === 'ended');
   });
 
+  it('says the session was interrupted when the gateway shuts down under it', async () => {
+    const own = await startGateway();
+    try {
+      const res = await own.apiJson('/sessions', { method: 'POST', body: { provider_id: 'shell' } });
+      const run = spawnCliInPty(['sessions', 'attach', res.body.id, '--url', own.url, '--token', ADMIN_TOKEN], { env: env() });
+      runs.push(run);
+      await run.waitFor('detach with Ctrl-]');
+      await own.close();
+      await run.exited;
+      expect(run.output()).toContain('interrupted: the gateway shut down');
+      expect(run.output()).not.toMatch(/ended: exit code/);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('replays what the session printed when attaching again, and reports an ended session\'s code', async () => {
     const id = await newShell({ args: ['-c', 'echo replay-$((6*7)); exit 7'] });
     await waitFor(async () => (await session(id)).state === 'ended');

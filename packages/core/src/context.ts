@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import type { ResponseInfo } from './http/pipeline.js';
 import type { Route } from './http/route.js';
 import type { Logger } from './log.js';
-import type { GatewayOptions } from './options.js';
+import type { GatewayOptions, SocketOptions } from './options.js';
 import type { PtyBackend } from './pty/types.js';
 import type { Stores } from './stores/types.js';
 import type { ConnectionRegistry } from './ws/connections.js';
@@ -28,9 +28,10 @@ export type ResolvedOptions = Required<
     | 'healthIntervalMs'
     | 'healthTimeoutMs'
     | 'proxyTimeoutMs'
+    | 'proxyEngine'
   >
 > &
-  GatewayOptions;
+  GatewayOptions & { sockets: Required<SocketOptions> };
 
 /** The collaborators every capability is built from; made once, in `createGateway`. */
 export interface GatewayContext {

@@ -24,6 +24,12 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+  return value;
+}
+
 /** Fills in every default; a misconfiguration throws a TypeError naming the option. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   checkOptions(options);
@@ -46,6 +52,13 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     healthIntervalMs: positiveInt('healthIntervalMs', options.healthIntervalMs, 30_000),
     healthTimeoutMs: positiveInt('healthTimeoutMs', options.healthTimeoutMs, 5_000),
     proxyTimeoutMs: positiveInt('proxyTimeoutMs', options.proxyTimeoutMs, 60_000),
+    proxyEngine: oneOf('proxyEngine', options.proxyEngine, ['undici', 'http-proxy'] as const, 'undici'),
+    sockets: {
+      pingIntervalMs: positiveInt('sockets.pingIntervalMs', options.sockets?.pingIntervalMs, 20_000),
+      pongTimeoutMs: positiveInt('sockets.pongTimeoutMs', options.sockets?.pongTimeoutMs, 40_000),
+      streamStallMs: positiveInt('sockets.streamStallMs', options.sockets?.streamStallMs, 30_000),
+      eventsStallMs: positiveInt('sockets.eventsStallMs', options.sockets?.eventsStallMs, 5_000),
+    },
     clock: options.clock ?? systemClock,
   };
 }

@@ -7,7 +7,7 @@
  * await gateway.listen(8770);
  */
 export { createGateway, type Gateway } from './gateway.js';
-export type { GatewayOptions, AuthOptions } from './options.js';
+export type { GatewayOptions, AuthOptions, SocketOptions } from './options.js';
 export { GatewayError, STATUS_BY_CODE, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Principal, AdminPrincipal, IntegrationPrincipal } from './auth/principal.js';
 export { scopeGrants, hasScope } from './auth/scopes.js';

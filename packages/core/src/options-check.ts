@@ -33,6 +33,8 @@ const KINDS = {
   proxyTimeoutMs: 'number',
   callLog: 'object',
   channelAdapters: 'object',
+  proxyEngine: 'string',
+  sockets: 'object',
 } satisfies Record<keyof GatewayOptions, Kind>;
 
 /**

@@ -65,15 +65,40 @@ export interface GatewayOptions {
   /** Events kept for `?since` replays. @default 10_000 */
   eventLogSize?: number;
 
+  /** WebSocket liveness and slow readers (SPEC §5.5, §6; docs/sessions.md "Slow clients"). */
+  sockets?: SocketOptions;
+
   /** Health probe cadence and timeout. @default 30_000 and 5_000 */
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
   /** Upstream timeout of the reverse proxy. @default 60_000 */
   proxyTimeoutMs?: number;
+  /**
+   * The library that carries proxied HTTP requests (WebSocket upgrades always use
+   * http-proxy). `'http-proxy'` is the former engine, kept as a fallback; docs/proxy.md
+   * has the measurement. @default 'undici'
+   */
+  proxyEngine?: 'undici' | 'http-proxy';
 
   /** Call-log retention. @default { maxRows: 100_000, maxAgeMs: 30 days } */
   callLog?: { maxRows?: number; maxAgeMs?: number; flushIntervalMs?: number };
 
   /** Channel adapters by kind, added to (or overriding) the built-in ones. */
   channelAdapters?: Record<string, ChannelAdapterFactory>;
+}
+
+/** How both WebSockets treat peers that stop answering or reading. */
+export interface SocketOptions {
+  /** @default 20_000 */
+  pingIntervalMs?: number;
+  /** A ping left unanswered this long drops the peer with 1013. @default 40_000 */
+  pongTimeoutMs?: number;
+  /**
+   * A `/stream` client whose backlog does not move for this long has stopped reading: a
+   * driver loses flow control (the session goes on), a viewer is closed with 1013.
+   * @default 30_000
+   */
+  streamStallMs?: number;
+  /** The same bound for an events subscriber: SPEC §6's write timeout. @default 5_000 */
+  eventsStallMs?: number;
 }

@@ -31,6 +31,15 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/**
+ * A constant-time check against one fixed secret, its digest computed once: what
+ * `safeEqual` does, with one hash per call instead of two (a check on every request).
+ */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  const expected = createHash('sha256').update(secret).digest();
+  return (candidate) => timingSafeEqual(createHash('sha256').update(candidate).digest(), expected);
+}
+
 /** Constant-time string equality; the length of neither input leaks through timing. */
 export function safeEqual(a: string, b: string): boolean {
   const da = createHash('sha256').update(a).digest();

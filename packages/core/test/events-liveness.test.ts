@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, closed, registerIntegration, startGateway, waitFor, type TestGateway } from './support/gateway.js';
 import { eventsUrl, openEvents, type EventsClient } from './support/events.js';
+import { recordingLogger } from './support/slow-clients.js';
 
 let t: TestGateway | undefined;
 const sockets: WebSocket[] = [];
@@ -75,17 +76,47 @@ describe('events: a slow consumer (SPEC §6 backpressure)', () => {
     expect(slow.seqs.length).toBeLessThan(final - 1);
   });
 
-  it('drops a consumer whose backlog makes no progress for the 5 s write timeout', async () => {
-    t = await startGateway();
+  it('closes a consumer whose backlog does not move for the write timeout with 1013, behind its backlog', async () => {
+    const logs = recordingLogger();
+    t = await startGateway({ logger: logs.logger, sockets: { eventsStallMs: 1_500 } });
     const fast = await openLight('topics=session.*');
     const stuck = await openLight('topics=session.*');
     stuck.pause();
+    const pausedAt = Date.now();
     await publishVolume(600, [fast]);
-    await new Promise((r) => setTimeout(r, 6_500));
+    const [droppedAt] = await logs.when('events subscriber stopped reading; closed');
+    expect(droppedAt! - pausedAt).toBeGreaterThanOrEqual(1_500);
+    const closing = closed(stuck.ws, 15_000);
     stuck.resume();
-    expect((await closed(stuck.ws, 15_000)).code).toBe(1006);
+    const { code, reason } = await closing;
+    expect(code).toBe(1013);
+    expect(reason).toMatch(/stopped reading/);
     expect(stuck.gaps).toEqual([]);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('keeps a consumer that reads slower than events arrive: reading is progress, whatever its backlog', async () => {
+    t = await startGateway({ sockets: { eventsStallMs: 1_000 } });
+    const slow = await openLight('topics=session.output');
+    // Reads in bursts with pauses shorter than the bound, for longer than the bound.
+    const until = Date.now() + 3_000;
+    const pacing = (async () => {
+      while (Date.now() < until) {
+        slow.pause();
+        await new Promise((r) => setTimeout(r, 400));
+        slow.resume();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const bus = t.gateway.bus;
+    while (Date.now() < until) {
+      bus.publish('session.output', { session_id: 'ses_1', data: CHUNK, offset: 0, bytes: CHUNK.length });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await pacing;
+    const final = bus.publish('session.output', { session_id: 'ses_1', data: 'tail' }).seq;
+    await waitFor(() => slow.seqs.includes(final), 20_000);
+    expect(slow.ws.readyState).toBe(WebSocket.OPEN);
   });
 });
 

@@ -63,7 +63,7 @@ describe('/stream, opendray.v2 subprotocol', () => {
     expect((await closing).code).toBe(1000);
     expect(rec.bytes().toString()).toContain('20 50');
     const { cursor } = await readBuffer(t, s.id);
-    expect(rec.frames.at(-1)).toEqual({ control: { type: 'ended', exit_code: 9, signal: null, cursor } });
+    expect(rec.frames.at(-1)).toEqual({ control: { type: 'ended', exit_code: 9, signal: null, cursor, state: 'ended' } });
     expect(positionOf(rec).position).toBe(cursor);
   });
 
@@ -132,7 +132,7 @@ describe('/stream, opendray.v2 subprotocol', () => {
     const { position, gaps } = positionOf(slow.rec);
     expect(gaps).toBeGreaterThan(0);
     expect(position).toBe(cursor);
-    expect(slow.rec.controls('ended')).toEqual([{ type: 'ended', exit_code: 0, signal: null, cursor }]);
+    expect(slow.rec.controls('ended')).toEqual([{ type: 'ended', exit_code: 0, signal: null, cursor, state: 'ended' }]);
   });
 
   it('refuses writes and resizes from a read-only principal with 4003', async () => {

@@ -88,7 +88,7 @@ export async function runAttach(client: OpendrayClient, id: string, opts: { read
   }
   if (end.reason === 'exit') {
     const code = exitCodeOf(end.exit);
-    if (chatty) stderr.write(`\r\n[session ${session.id} ended: ${describeExit(end.exit)}]\n`);
+    if (chatty) stderr.write(`\r\n[session ${session.id} ${describeEnd(end.exit)}]\n`);
     return code;
   }
   if (chatty) stderr.write(`\r\n[detached from ${session.id}; it keeps running: ${selfCommand()} sessions attach ${session.id}]\n`);
@@ -106,6 +106,12 @@ export function exitCodeOf(exit: ExitInfo): number {
   if (typeof exit.exit_code === 'number') return exit.exit_code & 0xff;
   const n = exit.signal ? constants.signals[exit.signal as NodeJS.Signals] : undefined;
   return n ? 128 + n : 1;
+}
+
+/** `ended: exit code 3`, `stopped: signal SIGTERM`, or why it was cut: a gateway shutdown is not the session's doing. */
+function describeEnd(exit: ExitInfo): string {
+  if (exit.state === 'interrupted') return 'interrupted: the gateway shut down';
+  return `${exit.state ?? 'ended'}: ${describeExit(exit)}`;
 }
 
 function describeExit(exit: ExitInfo): string {

@@ -2,7 +2,7 @@ import bcrypt from 'bcrypt';
 import type { LoginResponse } from '@opendray/sdk/wire';
 import { isoTime, type Clock } from '../clock.js';
 import { GatewayError, rateLimited } from '../errors.js';
-import { randomToken, safeEqual, sha256Hex } from '../security.js';
+import { randomToken, safeEqual, secretMatcher, sha256Hex } from '../security.js';
 import type { AdminTokenStore } from '../stores/types.js';
 import type { CredentialVerifier } from './authenticate.js';
 import type { AdminPrincipal } from './principal.js';
@@ -51,9 +51,10 @@ export function createAdminAuth(deps: AdminAuthDeps) {
     },
   };
 
+  const isStaticToken = deps.staticToken ? secretMatcher(deps.staticToken) : null;
   const staticToken: CredentialVerifier = {
     async verify(token) {
-      if (!deps.staticToken || !safeEqual(token, deps.staticToken)) return null;
+      if (!isStaticToken?.(token)) return null;
       return principalFor('static');
     },
   };

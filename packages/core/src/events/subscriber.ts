@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { controlFrame, eventFrame } from '../bus/frame.js';
 import { anyTopicMatches } from '../bus/topics.js';
 import type { BusEvent, EventBus } from '../bus/types.js';
-import { sendBounded } from '../ws/backpressure.js';
+import { Outbound } from '../ws/backpressure.js';
 
 export interface SubscriberOptions {
   bus: EventBus;
@@ -21,6 +21,8 @@ export interface SubscriberOptions {
   queueBytes: number;
   /** How often a backed-up socket is checked for progress. @default 20 */
   pumpIntervalMs?: number;
+  /** The socket's outbound policy (stall detection lives there). @default a plain one */
+  out?: Outbound;
   onEncodeError?: (err: unknown, topic: string) => void;
 }
 
@@ -41,6 +43,7 @@ interface Queued {
  */
 export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => void {
   const { bus, visible, queueBytes, now } = opts;
+  const out = opts.out ?? new Outbound(ws);
   const pumpIntervalMs = opts.pumpIntervalMs ?? 20;
   const encode = (event: BusEvent): Buffer => eventFrame(event, (err) => opts.onEncodeError?.(err, event.topic));
   const queue: Queued[] = [];
@@ -52,7 +55,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
   let detached = false;
 
   const sendControl = (topic: '_hello' | '_gap', data: Record<string, unknown>): void => {
-    if (ws.readyState === ws.OPEN) ws.send(controlFrame(topic, now(), data));
+    out.send(controlFrame(topic, now(), data));
   };
 
   const armTimer = (): void => {
@@ -69,7 +72,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
     }
     while (!dropped && queue.length > 0) {
       const head = queue[0]!;
-      if (sendBounded(ws, encode(head.event), queueBytes, false) === 'overflow') break;
+      if (out.sendBounded(encode(head.event), queueBytes, false) === 'overflow') break;
       queue.shift();
       if (head.live) liveBytes -= encode(head.event).length;
     }
@@ -87,7 +90,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
       dropped.to = event.seq;
       return;
     }
-    if (queue.length === 0 && sendBounded(ws, encode(event), queueBytes, false) !== 'overflow') return;
+    if (queue.length === 0 && out.sendBounded(encode(event), queueBytes, false) !== 'overflow') return;
     queue.push({ event, live: true });
     liveBytes += encode(event).length;
     if (liveBytes > queueBytes) {

@@ -22,7 +22,7 @@ const PATHS = [['/proxy/{prefix}', ''], ['/proxy/{prefix}/*', 'Path']] as const;
  * See `docs/proxy.md` for the decisions and `docs/signature.md` for `X-OpenDray-Signature`.
  */
 export function createProxyCapability(ctx: GatewayContext): Capability {
-  const engine = createProxyEngine();
+  const engine = createProxyEngine(ctx.options.proxyEngine);
   const liveSockets = new Set<Duplex>();
 
   /** Resolves the target, or throws the refusal after logging it against the integration. */

@@ -1,4 +1,3 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../http/route.js';
@@ -12,9 +11,9 @@ import type { UpstreamTarget } from './target.js';
 
 /**
  * Forwards one HTTP request and streams the answer back (SPEC §8). Bodies are piped both
- * ways with backpressure, never buffered. `proxyTimeoutMs` is an inactivity limit on the
- * upstream connection: before the response head it is a 504, after it the client's
- * response is cut. The call is recorded as `outbound` once the client response closes.
+ * ways with backpressure by the engine, never buffered. `proxyTimeoutMs` is an inactivity
+ * limit on the upstream exchange: before the response head it is a 504, after it the
+ * client's response is cut. The call is recorded as `outbound` once the client response closes.
  */
 export function forwardHttp(
   ctx: GatewayContext,
@@ -28,16 +27,8 @@ export function forwardHttp(
   const startedAt = ctx.clock.now();
   let bytesIn = 0;
   let bytesOut = 0;
-  let timedOut = false;
-  let proxyReq: ClientRequest | undefined;
-  let proxyRes: IncomingMessage | undefined;
 
-  req.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length;
-  });
   res.once('close', () => {
-    // The client went away (or the answer is complete): nothing upstream is needed any more.
-    if (!proxyRes?.complete) proxyReq?.destroy();
     recordOutbound(ctx, {
       integrationId: integration.id,
       method: req.method ?? 'GET',
@@ -52,39 +43,26 @@ export function forwardHttp(
     });
   });
 
-  const headers = headersFor(req, integration, target, { requestId: rc.requestId, remoteAddr: rc.remoteAddr, nowMs: ctx.clock.now(), websocket: false });
+  const headers = headersFor(req, integration, target, { requestId: rc.requestId, remoteAddr: rc.remoteAddr, nowMs: startedAt, websocket: false });
+  const rewrite = { baseUrl: integration.base_url, publicPrefix: publicPrefixOf(integration.route_prefix) };
 
-  engine.web(req, res, headers, target, {
-    onProxyReq(pr) {
-      proxyReq = pr;
-      pr.setTimeout(ctx.options.proxyTimeoutMs, () => {
-        timedOut = true;
-        pr.destroy();
-      });
+  engine.web(req, res, { headers, target, timeoutMs: ctx.options.proxyTimeoutMs }, {
+    onHead(status, upstreamHeaders) {
+      res.writeHead(status, clientResponseHeaders(upstreamHeaders, rewrite));
     },
-    onProxyRes(upstream) {
-      proxyRes = upstream;
-      upstream.on('data', (chunk: Buffer) => {
-        bytesOut += chunk.length;
-      });
-      upstream.on('error', () => undefined);
-      // Reset or cut mid-body: the client must see a broken response, not a short one.
-      upstream.once('close', () => {
-        if (!upstream.complete) res.destroy();
-      });
-      const publicPrefix = publicPrefixOf(integration.route_prefix);
-      res.writeHead(upstream.statusCode ?? 502, clientResponseHeaders(upstream.headers, { baseUrl: integration.base_url, publicPrefix }));
-      upstream.pipe(res);
+    onBytes(direction, bytes) {
+      if (direction === 'in') bytesIn += bytes;
+      else bytesOut += bytes;
     },
-    onError(err) {
-      if (res.headersSent) {
-        if (!proxyRes?.complete) res.destroy();
-        return;
-      }
-      const failure = timedOut
-        ? new GatewayError('upstream_timeout', `integration ${integration.route_prefix} did not answer in time`)
-        : new GatewayError('upstream_error', `integration ${integration.route_prefix} is unreachable`, { cause: err });
+    onError(err, reason) {
+      const failure =
+        reason === 'timeout'
+          ? new GatewayError('upstream_timeout', `integration ${integration.route_prefix} did not answer in time`)
+          : reason === 'unsendable'
+            ? new GatewayError('validation_failed', `the request cannot be forwarded: ${err.message}`)
+            : new GatewayError('upstream_error', `integration ${integration.route_prefix} is unreachable`, { cause: err });
       ctx.logger.warn('proxy upstream failed', { integration_id: integration.id, request_id: rc.requestId, code: failure.code, error: err });
+      if (res.headersSent || res.destroyed) return;
       // An upload still arriving is not worth reading just to throw away.
       if (!req.complete) res.setHeader('Connection', 'close');
       bytesOut = writeError(res, failure, rc.requestId);

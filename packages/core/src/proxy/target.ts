@@ -42,29 +42,45 @@ const FORBIDDEN_IN_SEGMENT = /[\u0000-\u001f\u007f/\\]/;
  * 400 rather than something to normalise, because upstreams disagree on how to decode them.
  */
 export function upstreamTarget(baseUrl: string, rest: string | undefined, rawQuery: string): UpstreamTarget {
-  const base = new URL(baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
+  const base = baseOf(baseUrl);
+  const basePath = base.path;
   let path = basePath || '/';
   if (rest !== undefined) {
     for (const segment of rest.split('/')) checkSegment(segment);
     path = `${basePath}/${rest}`;
   }
   const query = withoutToken(rawQuery);
-  return {
-    protocol: base.protocol,
-    hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80,
-    host: base.host,
-    requestTarget: asSentByHttpProxy(path) + (query ? `?${query}` : ''),
+  return { protocol: base.protocol, hostname: base.hostname, port: base.port, host: base.host, requestTarget: asSentByHttpProxy(path) + (query ? `?${query}` : '') };
+}
+
+type ParsedBase = Omit<UpstreamTarget, 'requestTarget'> & { path: string };
+// Parsed once per base_url (a URL parse per proxied request is measurable); bounded.
+const parsedBases = new Map<string, ParsedBase>();
+
+function baseOf(baseUrl: string): ParsedBase {
+  let parsed = parsedBases.get(baseUrl);
+  if (parsed) return parsed;
+  const url = new URL(baseUrl);
+  parsed = {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+    host: url.host,
+    path: url.pathname.replace(/\/+$/, ''),
   };
+  if (parsedBases.size >= 1024) parsedBases.clear();
+  parsedBases.set(baseUrl, parsed);
+  return parsed;
 }
 
 function checkSegment(segment: string): void {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    throw badRequest('path: malformed percent-encoding');
+  let decoded = segment;
+  if (segment.includes('%')) {
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw badRequest('path: malformed percent-encoding');
+    }
   }
   if (decoded === '.' || decoded === '..') throw badRequest('path: dot segments are not allowed');
   if (FORBIDDEN_IN_SEGMENT.test(decoded)) throw badRequest('path: encoded slashes and control characters are not allowed');
@@ -73,6 +89,8 @@ function checkSegment(segment: string): void {
 /** The raw query without `token` parameters (SPEC §1: a `?token=` is never forwarded). */
 export function withoutToken(rawQuery: string): string {
   if (!rawQuery) return '';
+  // Nothing to remove or tidy: no `token` name in any spelling, no empty pair.
+  if (!/token|%|\+|&&|^&|&$/.test(rawQuery)) return rawQuery;
   return rawQuery
     .split('&')
     .filter((pair) => pair !== '' && decodeName(pair.split('=', 1)[0]!) !== 'token')
@@ -93,5 +111,6 @@ function decodeName(name: string): string {
  * keeps the signed request-target identical to the one on the wire.
  */
 function asSentByHttpProxy(path: string): string {
+  if (!path.includes('//') && !path.includes('http')) return path;
   return path.replace(/\/+/g, '/').replace('http:/', 'http://').replace('https:/', 'https://');
 }

@@ -67,6 +67,18 @@ export class SessionScreen {
     });
   }
 
+  /**
+   * What a viewer that lost bytes is sent to show the right screen again (SPEC §5.5): CAN
+   * (ends any sequence its emulator was left inside), RIS (modes, buffers and attributes
+   * back to a known state), then this screen; `cursor` is the byte offset it shows.
+   */
+  repaint(ring: RingBuffer): Promise<{ ansi: string; cursor: number }> {
+    return this.serial(async () => {
+      await this.catchUp(ring);
+      return { ansi: `\x18\x1bc${this.serializer!.serialize({ scrollback: 0 })}`, cursor: this.fedTo };
+    });
+  }
+
   dispose(): void {
     this.term?.dispose();
     this.term = null;
@@ -98,7 +110,14 @@ export class SessionScreen {
   private restart(from: number): void {
     this.dispose();
     const size = this.sizeAt(from);
-    const term = new headlessModule.Terminal({ cols: size.cols, rows: size.rows, scrollback: 0, allowProposedApi: true });
+    const term = new headlessModule.Terminal({
+      cols: size.cols,
+      rows: size.rows,
+      scrollback: 0,
+      allowProposedApi: true,
+      // Programs print binary garbage; the parser's complaints are not the gateway's log.
+      logLevel: 'off',
+    });
     this.serializer = new serializeModule.SerializeAddon();
     term.loadAddon(this.serializer);
     this.title = '';

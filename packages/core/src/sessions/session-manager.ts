@@ -7,6 +7,7 @@ import { badRequest, conflict, notFound, rateLimited } from '../errors.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
 import type { SessionRecord } from '../stores/types.js';
+import type { FlowHandle } from './driver-lease.js';
 import { parseInput, submittedMessage, type SessionInput } from './input.js';
 import { SessionPersistence } from './persistence.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -251,11 +252,18 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const ring = session.ringIfLoaded() ?? loaded;
       const backlog = ring.read(since);
       const read = (from: number): BufferSlice => (session.ringIfLoaded() ?? ring).read(from);
+      const oldest = (): number => (session.ringIfLoaded() ?? ring).start;
+      const repaint = () => session.screen.repaint(session.ringIfLoaded() ?? ring);
       if (session.live) {
-        const detach = session.subscribe(listener);
-        return { session: session.view(), backlog, read, detach };
+        const unsubscribe = session.subscribe(listener);
+        const flow = session.lease.handle(listener);
+        const detach = () => {
+          unsubscribe();
+          flow.release();
+        };
+        return { session: session.view(), backlog, read, oldest, repaint, flow, detach };
       }
-      return { session: session.view(), backlog, ended: endInfoOf(session.record), read, detach: () => {} };
+      return { session: session.view(), backlog, ended: endInfoOf(session.record), read, oldest, repaint, flow: NO_FLOW, detach: () => {} };
     },
 
     async load() {
@@ -286,6 +294,9 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
   };
   return manager;
 }
+
+/** The lease of a session that no longer runs: nothing to pace. */
+const NO_FLOW: FlowHandle = { claim: () => false, release() {}, pause() {}, resume() {} };
 
 /** The end of a session that is no longer running, from its record. */
 function endInfoOf(record: SessionRecord): EndInfo {

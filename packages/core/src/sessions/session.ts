@@ -6,6 +6,7 @@ import { createSerialQueue } from '../serial-queue.js';
 import { signalName, signalNumber, signalSession } from '../pty/process-group.js';
 import type { PtyProcess } from '../pty/types.js';
 import type { SessionRecord } from '../stores/types.js';
+import { DriverLease } from './driver-lease.js';
 import { OutputBatcher } from './output-batch.js';
 import { OutputCoalescer } from './output-events.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -25,6 +26,8 @@ export interface SessionListener {
   data(chunk: Buffer, offset: number): void;
   resize?(cols: number, rows: number): void;
   ended?(info: EndInfo): void;
+  /** This listener held the driver lease (SPEC §5.5) and lost it. */
+  leaseLost?(): void;
 }
 
 /** What a session needs from its manager. */
@@ -51,6 +54,8 @@ const EXIT_BACKSTOP_MS = 2_000;
 export class LiveSession {
   submitKey = '\n';
   readonly screen: SessionScreen;
+  /** The stream client whose reading paces the PTY (SPEC §5.5); it alone can pause reads. */
+  readonly lease = new DriverLease({ setPaused: (paused) => this.setOutputPaused(paused) });
   history: HistoryEntry[];
   private ring: RingBuffer | null = null;
   private pty: PtyProcess | null = null;
@@ -58,6 +63,7 @@ export class LiveSession {
   private readonly output: OutputCoalescer;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastOutputAt = 0;
+  private outputPaused = false;
   private stopAs: 'stopped' | 'interrupted' | null = null;
   private exited: Promise<void> = Promise.resolve();
   private finishExit: (() => void) | null = null;
@@ -131,6 +137,7 @@ export class LiveSession {
   /** Wires a freshly spawned PTY (the ring must be loaded) and enters `running`. */
   attach(pty: PtyProcess, submitKey: string, ring: RingBuffer): void {
     const now = this.deps.ctx.clock.now();
+    this.lease.reset();
     this.pty = pty;
     this.ring = ring;
     this.submitKey = submitKey;
@@ -192,6 +199,8 @@ export class LiveSession {
     if (!pty || !this.live) return this.exited;
     if (this.stopAs) return this.exited;
     this.stopAs = as;
+    // A paused PTY would hide the exit: the last output is read whoever drives.
+    this.lease.reset();
     this.signal(pty, ['SIGHUP', 'SIGTERM']);
     const grace = this.deps.ctx.options.stopGraceMs;
     this.killTimers.push(
@@ -235,6 +244,7 @@ export class LiveSession {
   private onExit(pty: PtyProcess, exitCode: number, signal: number | undefined): void {
     if (this.pty !== pty) return;
     this.pty = null;
+    this.lease.reset();
     this.clearTimers();
     // Every byte read so far is delivered and published before the end (SPEC §5.7).
     this.batch.flush();
@@ -269,12 +279,23 @@ export class LiveSession {
     if (this.record.state !== 'running') return;
     const threshold = this.deps.ctx.options.idleThresholdMs;
     const quiet = Date.now() - this.lastOutputAt;
-    if (quiet < threshold) {
-      this.idleTimer = setTimeout(() => this.checkIdle(), threshold - quiet);
+    // Paused by its driver, the program is waiting to print, not idle.
+    if (quiet < threshold || this.outputPaused) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), this.outputPaused ? 1_000 : threshold - quiet);
       return;
     }
     this.record = { ...this.record, state: 'idle', idle_since: isoTime(this.deps.ctx.clock.now()) };
     this.publish('session.idle', { session_id: this.id, idle_for_ms: quiet });
+  }
+
+  private setOutputPaused(paused: boolean): void {
+    this.outputPaused = paused;
+    if (!this.pty) return;
+    if (paused) this.pty.pause();
+    else {
+      this.pty.resume();
+      this.lastOutputAt = Date.now();
+    }
   }
 
   private clearTimers(): void {

@@ -1,4 +1,5 @@
 import type { CreateSessionRequest, HistoryEntry, InputRequest, Screen, Session, SessionState } from '@opendray/sdk/wire';
+import type { FlowHandle } from './driver-lease.js';
 import type { BufferSlice } from './ring-buffer.js';
 import type { EndInfo, SessionListener } from './session.js';
 
@@ -24,6 +25,12 @@ export interface Attachment {
   ended?: EndInfo;
   /** Reads the ring synchronously (a lagging viewer catches up from it). */
   read(since: number): BufferSlice;
+  /** Offset of the oldest byte the ring still holds. */
+  oldest(): number;
+  /** A reset plus the current screen, and the cursor it shows (a default-mode viewer that lost bytes). */
+  repaint(): Promise<{ ansi: string; cursor: number }>;
+  /** The session's driver lease on behalf of this listener (SPEC §5.5 flow control). */
+  flow: FlowHandle;
   detach(): void;
 }
 

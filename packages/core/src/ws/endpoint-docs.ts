@@ -1,4 +1,4 @@
-import { EventFrameSchema, SinceQuery, STREAM_SUBPROTOCOL_V2, StreamClientControl, StreamEnded, StreamServerControl, T } from '@opendray/sdk/wire';
+import { EventFrameSchema, STREAM_SUBPROTOCOL_V2, StreamClientControl, StreamEnded, StreamQuery, StreamServerControl, T } from '@opendray/sdk/wire';
 import type { UpgradeDoc } from './upgrade.js';
 
 const token = T.String({ description: 'Credential for clients that cannot set headers (upgrades only; never logged)' });
@@ -9,15 +9,17 @@ export const STREAM_DOC: UpgradeDoc = {
   description:
     'Live terminal (SPEC §5.5). Default mode: the ring, then every PTY chunk, as binary frames; client frames are input ' +
     '(needs session:input, else close 4003); {"type":"ended","exit_code"} then close 1000. With the opendray.v2 ' +
-    'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>.',
-  query: T.Object({ since: SinceQuery.properties.since, token: T.Optional(token) }),
+    'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>. A client with session:input ' +
+    'that asks (?flow=ack, a v2 flow frame) or types is the driver: the PTY waits while it reads (lossless); viewers ' +
+    'that fall behind are resynced (v2: gap; default: reset and repaint); a client that stops reading is closed with 1013.',
+  query: T.Object({ ...StreamQuery.properties, token: T.Optional(token) }),
   subprotocols: [STREAM_SUBPROTOCOL_V2],
   frames: { server: T.Union([StreamServerControl, StreamEnded]), client: StreamClientControl },
   binary: {
     server: 'PTY output bytes, in order (the ring from ?since first); the same in both modes',
     client: 'Input to the PTY (needs session:input); in default mode text frames are input too',
   },
-  errors: { 400: 'A malformed since' },
+  errors: { 400: 'A malformed since or flow', 403: 'flow=ack without session:input' },
 };
 
 /** `WS /integrations/_events` (SPEC §6). */

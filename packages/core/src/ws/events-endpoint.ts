@@ -5,7 +5,7 @@ import type { Capability, GatewayContext } from '../context.js';
 import { authorizeTopics, expandAllTopics, visibilityOf } from '../events/access.js';
 import { parseEventsQuery } from '../events/query.js';
 import { attachSubscriber } from '../events/subscriber.js';
-import { startWriteTimeout } from './backpressure.js';
+import { Outbound, closeBehindBacklog } from './backpressure.js';
 import { CloseCode } from './close-codes.js';
 import { closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -16,8 +16,6 @@ import type { UpgradeEndpoint } from './upgrade.js';
 export const EVENTS_MAX_CLIENT_FRAME = 4096;
 /** Backlog a subscriber may build before its queued events are dropped for a `_gap`. */
 export const EVENTS_QUEUE_BYTES = 4 * 1024 * 1024;
-/** A socket whose backlog makes no progress for this long is dropped (SPEC §6). */
-export const EVENTS_WRITE_TIMEOUT_MS = 5_000;
 
 /**
  * `WS /api/v1/integrations/_events` (SPEC §6). Before the upgrade: the query is validated
@@ -29,14 +27,28 @@ export const EVENTS_WRITE_TIMEOUT_MS = 5_000;
 export function createEventsCapability(ctx: GatewayContext): Capability {
   const wss = new WebSocketServer({ noServer: true, maxPayload: EVENTS_MAX_CLIENT_FRAME, perMessageDeflate: false });
   const onEncodeError = (err: unknown, topic: string): void => ctx.logger.error('event data not encodable', { topic, error: err });
+  const { pingIntervalMs, pongTimeoutMs, eventsStallMs } = ctx.options.sockets;
 
   const open = (ws: WebSocket, principal: Principal, patterns: string[], since: number | null): void => {
     // ws closes the socket itself on a protocol error (1009 for a frame over 4 KiB) or a socket error.
     ws.on('error', () => undefined);
     // Client frames carry no meaning here; reading them keeps the heartbeat fed.
     ws.on('message', () => undefined);
-    startHeartbeat(ws);
-    startWriteTimeout(ws, EVENTS_WRITE_TIMEOUT_MS);
+    // SPEC §6 write timeout: a backlog that does not move for `eventsStallMs` is a consumer
+    // that stopped reading; it gets 1013 behind its backlog (a `_gap` if it came back sooner).
+    const out = new Outbound(ws, {
+      stallMs: eventsStallMs,
+      onStall: () => {
+        ctx.logger.info('events subscriber stopped reading; closed', { stall_ms: eventsStallMs });
+        closeBehindBacklog(ws, CloseCode.tryAgainLater, `stopped reading for ${Math.round(eventsStallMs / 1000)} s`, eventsStallMs);
+      },
+    });
+    startHeartbeat(ws, {
+      intervalMs: pingIntervalMs,
+      timeoutMs: pongTimeoutMs,
+      lastActivity: () => out.lastReadAt,
+      onDrop: () => ctx.logger.info('events subscriber left a ping unanswered; closed', { timeout_ms: pongTimeoutMs }),
+    });
     // Revocation (rotate, disable, delete, narrowed scopes) closes it with 4001 (SPEC §2.2).
     if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
     attachSubscriber(ws, {
@@ -47,6 +59,7 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
       now: () => isoTime(ctx.clock.now()),
       queueBytes: EVENTS_QUEUE_BYTES,
       onEncodeError,
+      out,
     });
   };
 

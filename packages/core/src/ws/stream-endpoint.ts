@@ -1,6 +1,7 @@
-import { SinceQuery, STREAM_SUBPROTOCOL_V2 } from '@opendray/sdk/wire';
+import { STREAM_SUBPROTOCOL_V2, StreamQuery } from '@opendray/sdk/wire';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { principalHasScope } from '../auth/scopes.js';
+import { missingScope } from '../errors.js';
 import { ownedOr404 } from '../auth/tenancy.js';
 import type { GatewayContext } from '../context.js';
 import { stripQueryReplies } from '../sessions/input.js';
@@ -11,6 +12,7 @@ import { CloseCode } from './close-codes.js';
 import { closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
 import { STREAM_DOC } from './endpoint-docs.js';
+import { parseClientControl } from './stream-control.js';
 import type { UpgradeEndpoint } from './upgrade.js';
 
 /** The stream endpoint plus a way to close its sockets at shutdown. */
@@ -21,10 +23,13 @@ export interface StreamEndpoint extends UpgradeEndpoint {
 /**
  * `WS /sessions/{id}/stream` (SPEC §5.5): the compatible default mode (binary frames, every
  * client frame is input) or, when the client offers the `opendray.v2` subprotocol, raw
- * bytes both ways plus JSON control frames. Reading needs `session:read` and tenancy
- * (checked before the upgrade: 404 for another integration's session, 400 for a bad
- * `since`); writing needs `session:input`, else the socket is closed with 4003. Client
- * frames above the body limit close the socket with 1009.
+ * bytes both ways plus JSON control frames (`resize`, `flow`; anything else is answered
+ * with an `error` frame). Reading needs `session:read` and tenancy (checked before the
+ * upgrade: 404 for another integration's session, 400 for a bad `since` or `flow`);
+ * writing needs `session:input`, else the socket is closed with 4003. Client frames above
+ * the body limit close the socket with 1009. A client with `session:input` becomes the
+ * session's driver (flow control) when it asks (`?flow=ack`, a v2 `flow` frame; 403
+ * without the scope) or when it types; everyone else is a viewer (StreamViewer).
  */
 export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManager): StreamEndpoint {
   const wss = new WebSocketServer({
@@ -33,6 +38,7 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     perMessageDeflate: false,
     handleProtocols: (offered) => (offered.has(STREAM_SUBPROTOCOL_V2) ? STREAM_SUBPROTOCOL_V2 : false),
   });
+  const { pingIntervalMs, pongTimeoutMs, streamStallMs } = ctx.options.sockets;
 
   return {
     path: '/sessions/{id}/stream',
@@ -42,27 +48,37 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     handle({ req, socket, head, principal, params, query }) {
       const id = params.id!;
       ownedOr404(principal, manager.get(id), 'session');
-      const { since } = readQuery(SinceQuery, query);
+      const { since, flow: flowQuery } = readQuery(StreamQuery, query);
+      const flow = flowQuery === 'ack';
       const canWrite = principalHasScope(principal, 'session:input');
+      // Pacing the PTY is a writer's privilege: a read-only viewer can never pause anything.
+      if (flow && !canWrite) throw missingScope('session:input');
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
         ws.on('error', (err) => ctx.logger.debug('stream socket error', { session_id: id, error: err }));
-        startHeartbeat(ws);
         const mode: StreamMode = ws.protocol === STREAM_SUBPROTOCOL_V2 ? 'v2' : 'default';
-        const viewer = new StreamViewer(ws, mode);
-        ws.on('message', (data, isBinary) => onClientFrame(ws, mode, toBuffer(data), isBinary));
+        const viewer = new StreamViewer(ws, { mode, stallMs: streamStallMs, logger: ctx.logger, sessionId: id });
+        startHeartbeat(ws, {
+          intervalMs: pingIntervalMs,
+          timeoutMs: pongTimeoutMs,
+          lastActivity: () => viewer.lastReadAt,
+          onDrop: () => ctx.logger.info('stream client left a ping unanswered; closed', { session_id: id, timeout_ms: pongTimeoutMs }),
+        });
+        ws.on('message', (data, isBinary) => onClientFrame(ws, viewer, mode, toBuffer(data), isBinary));
         manager.attach(id, viewer, since).then(
-          (attachment) => viewer.start(attachment, since),
+          (attachment) => viewer.start(attachment, since, flow),
           () => closeHard(ws, CloseCode.goingAway, 'session gone'),
         );
       });
 
-      function onClientFrame(ws: WebSocket, mode: StreamMode, data: Buffer, isBinary: boolean): void {
-        if (mode === 'v2' && !isBinary) return onControl(ws, data);
+      function onClientFrame(ws: WebSocket, viewer: StreamViewer, mode: StreamMode, data: Buffer, isBinary: boolean): void {
+        if (mode === 'v2' && !isBinary) return onControl(ws, viewer, data);
         if (!canWrite) return closeHard(ws, CloseCode.missingScope, 'missing scope: session:input');
         // A viewer's emulator answers queries in the replayed ring; those answers are not input.
         const input = stripQueryReplies(data);
         if (input.length === 0) return;
+        // Whoever types drives, like the last active client of a tmux session (SPEC §5.5).
+        viewer.claim(false);
         try {
           manager.write(id, input);
         } catch {
@@ -70,18 +86,14 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
         }
       }
 
-      function onControl(ws: WebSocket, data: Buffer): void {
-        let msg: unknown;
-        try {
-          msg = JSON.parse(data.toString('utf8'));
-        } catch {
-          return; // not JSON: ignored, like any unknown control frame
-        }
-        const m = msg as { type?: unknown; cols?: unknown; rows?: unknown } | null;
-        if (m?.type !== 'resize' || !isSize(m.cols) || !isSize(m.rows)) return;
+      function onControl(ws: WebSocket, viewer: StreamViewer, data: Buffer): void {
+        const parsed = parseClientControl(data);
+        if (!parsed.ok) return viewer.control(parsed.error);
         if (!canWrite) return closeHard(ws, CloseCode.missingScope, 'missing scope: session:input');
+        const control = parsed.control;
+        if (control.type === 'flow') return control.mode === 'ack' ? viewer.claim(true) : viewer.release();
         try {
-          manager.resize(id, m.cols, m.rows);
+          manager.resize(id, control.cols, control.rows);
         } catch {
           // Not running: nothing to resize.
         }
@@ -92,8 +104,6 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     },
   };
 }
-
-const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1000;
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;

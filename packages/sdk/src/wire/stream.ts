@@ -1,5 +1,5 @@
 import { count, named, T, type Static } from './kit.js';
-import { SessionStateSchema } from './sessions.js';
+import { SessionStateSchema, SinceQuery } from './sessions.js';
 
 /** The subprotocol name a client offers to get the v2 stream. */
 export const STREAM_SUBPROTOCOL_V2 = 'opendray.v2';
@@ -19,7 +19,20 @@ export const StreamServerControl = named(
         exit_code: ExitCode,
         signal: T.Optional(T.Union([T.String(), T.Null()])),
         cursor: count('Final cursor'),
+        state: T.Optional(
+          T.Union([T.Literal('ended'), T.Literal('stopped'), T.Literal('interrupted')], {
+            description: 'How it ended: by itself, stopped, or interrupted by a gateway shutdown',
+          }),
+        ),
       }),
+      T.Object(
+        {
+          type: T.Literal('error'),
+          code: T.Union([T.Literal('invalid_json'), T.Literal('unknown_control'), T.Literal('validation_failed')]),
+          message: T.String(),
+        },
+        { description: 'The answer to a client text frame that is not a valid control message' },
+      ),
     ],
     { description: `Text frames of the ${STREAM_SUBPROTOCOL_V2} stream, server to client (SPEC §5.5)` },
   ),
@@ -33,16 +46,30 @@ export const StreamEnded = named(
 );
 export type StreamEnded = Static<typeof StreamEnded>;
 
-/** Control frames of the `opendray.v2` stream, client to server. */
+/**
+ * Control frames of the `opendray.v2` stream, client to server: `resize`, and `flow` —
+ * `ack` makes this client the session's driver (lossless: the PTY waits while it reads),
+ * `none` gives that back (SPEC §5.5).
+ */
 export const StreamClientControl = named(
   'StreamClientControl',
-  T.Object(
-    {
-      type: T.Literal('resize'),
-      cols: T.Integer({ minimum: 1, maximum: 1000 }),
-      rows: T.Integer({ minimum: 1, maximum: 1000 }),
-    },
+  T.Union(
+    [
+      T.Object({
+        type: T.Literal('resize'),
+        cols: T.Integer({ minimum: 1, maximum: 1000 }),
+        rows: T.Integer({ minimum: 1, maximum: 1000 }),
+      }),
+      T.Object({ type: T.Literal('flow'), mode: T.Union([T.Literal('ack'), T.Literal('none')]) }),
+    ],
     { description: `Text frames of the ${STREAM_SUBPROTOCOL_V2} stream, client to server` },
   ),
 );
 export type StreamClientControl = Static<typeof StreamClientControl>;
+
+/** The query of `WS /sessions/{id}/stream`: resume from `since`; `flow=ack` asks to be the driver. */
+export const StreamQuery = T.Object({
+  since: SinceQuery.properties.since,
+  flow: T.Optional(T.Literal('ack', { description: "Become the session's driver: flow control instead of resyncs (needs session:input)" })),
+});
+export type StreamQuery = Static<typeof StreamQuery>;

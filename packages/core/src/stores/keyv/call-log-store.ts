@@ -31,6 +31,10 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
   // integration reads only that integration's rows, however many others there are.
   const byIntegration = new Map<string, number[]>();
   let loaded: Promise<void> | null = null;
+  // The segment being filled is rewritten on every append; its rows are kept as JSON text,
+  // each encoded once, so a flush joins strings instead of re-encoding up to 1 000 objects
+  // with keyv's (much slower) serializer. Keyed by the segment number they belong to.
+  let tail: { segment: number; json: string[] } = { segment: -1, json: [] };
 
   const keep = (e: CallEntry, row: number): void => {
     rows.push(e);
@@ -47,7 +51,9 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
       firstRow = Math.max(meta.first * SEGMENT_ROWS, meta.live ?? 0);
       const last = Math.floor((meta.rows - 1) / SEGMENT_ROWS);
       for (let n = meta.first; meta.rows > 0 && n <= last; n++) {
-        const stored = ((await keyv.get(segKey(n))) as (CallEntry | null)[] | undefined) ?? [];
+        // A segment is stored as JSON text (see `tail`), or as an array by older versions.
+        const raw = (await keyv.get(segKey(n))) as string | (CallEntry | null)[] | undefined;
+        const stored = (typeof raw === 'string' ? (JSON.parse(raw) as (CallEntry | null)[]) : raw) ?? [];
         stored.forEach((e, i) => {
           if (e && n * SEGMENT_ROWS + i >= firstRow) keep(e, n * SEGMENT_ROWS + i);
         });
@@ -61,9 +67,30 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
     return start >= 0 ? live : [...new Array<null>(-start).fill(null), ...live];
   };
 
+  /** The JSON text of segment n when it is the one being filled and every row of it is live. */
+  const tailJson = (n: number): string | null => {
+    if (tail.segment !== n || n * SEGMENT_ROWS < firstRow) return null;
+    const count = Math.min(SEGMENT_ROWS, firstRow + rows.length - n * SEGMENT_ROWS);
+    if (tail.json.length !== count) return null;
+    return `[${tail.json.join(',')}]`;
+  };
+
   const writeSegments = async (from: number, to: number): Promise<void> => {
-    for (let n = from; n <= to; n++) await keyv.set(segKey(n), segmentOf(n));
+    for (let n = from; n <= to; n++) await keyv.set(segKey(n), tailJson(n) ?? segmentOf(n));
     await keyv.set(META_KEY, meta);
+  };
+
+  /** Keeps the JSON text of a row of the segment being filled. */
+  const encodeTail = (e: CallEntry, row: number): void => {
+    const segment = Math.floor(row / SEGMENT_ROWS);
+    if (tail.segment !== segment) {
+      // A new segment starts empty; joining mid-segment (after a restart) rebuilds from the rows.
+      const start = segment * SEGMENT_ROWS;
+      const before = start >= firstRow ? rows.slice(start - firstRow, row - firstRow) : null;
+      tail = { segment, json: before ? before.map((r) => JSON.stringify(r)) : [] };
+      if (!before) tail.segment = -1;
+    }
+    if (tail.segment === segment) tail.json.push(JSON.stringify(e));
   };
 
   return {
@@ -71,7 +98,11 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
       if (!entries.length) return;
       await load();
       const fromSeg = Math.floor(meta.rows / SEGMENT_ROWS);
-      for (const e of entries) keep(e, firstRow + rows.length);
+      for (const e of entries) {
+        const row = firstRow + rows.length;
+        keep(e, row);
+        encodeTail(e, row);
+      }
       meta.rows += entries.length;
       await writeSegments(fromSeg, Math.floor((meta.rows - 1) / SEGMENT_ROWS));
     },
