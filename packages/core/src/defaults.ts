@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type Keyv from 'keyv';
 import { systemClock } from './clock.js';
 import type { ResolvedOptions } from './context.js';
+import type { Logger } from './log.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
 import { createKeyvCallLogStore } from './stores/keyv/call-log-store.js';
@@ -49,13 +50,14 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
 }
 
 /** The keyv implementation of every store, with the embedder's replacements on top. */
-export function createStores(keyv: Keyv, overrides: Partial<Stores> = {}, now: () => number = Date.now): Stores {
+export function createStores(keyv: Keyv, overrides: Partial<Stores> = {}, now: () => number = Date.now, logger?: Logger): Stores {
+  const options = logger ? { logger } : {};
   return {
     adminTokens: overrides.adminTokens ?? createKeyvAdminTokenStore(keyv, now),
-    integrations: overrides.integrations ?? createKeyvIntegrationStore(keyv),
-    sessions: overrides.sessions ?? createKeyvSessionStore(keyv),
+    integrations: overrides.integrations ?? createKeyvIntegrationStore(keyv, options),
+    sessions: overrides.sessions ?? createKeyvSessionStore(keyv, options),
     callLog: overrides.callLog ?? createKeyvCallLogStore(keyv),
     providerConfig: overrides.providerConfig ?? createKeyvProviderConfigStore(keyv),
-    channels: overrides.channels ?? createKeyvChannelStore(keyv),
+    channels: overrides.channels ?? createKeyvChannelStore(keyv, options),
   };
 }

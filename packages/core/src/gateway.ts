@@ -26,6 +26,7 @@ import { createProxyCapability } from './proxy/capability.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
 import { openStorage } from './stores/keyv/open.js';
+import { storageHealthCheck } from './stores/storage-health.js';
 import type { Stores } from './stores/types.js';
 import { CloseCode } from './ws/close-codes.js';
 import { createConnectionRegistry } from './ws/connections.js';
@@ -67,7 +68,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
   const keyv = await openStorage(opts.storage);
-  const stores = createStores(keyv, opts.stores, () => clock.now());
+  const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
   const bus = createLocalBus({
     clock,
     logSize: opts.eventLogSize,
@@ -95,7 +96,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const sessions = createSessionsCapability(ctx);
   const capabilities: Capability[] = [
-    { routes: [...healthRoutes({ keyv, version: opts.version, startedAt: clock.now(), now: () => clock.now() }), ...authRoutes(admin)] },
+    {
+      routes: [
+        ...healthRoutes({ checks: [storageHealthCheck(keyv), ...sessions.healthChecks], version: opts.version, startedAt: clock.now(), now: () => clock.now() }),
+        ...authRoutes(admin),
+      ],
+    },
     createIntegrationsCapability(ctx),
     sessions,
     createEventsCapability(ctx),
@@ -187,7 +193,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     close() {
       closing ??= (async () => {
         server.close();
-        ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
+        // Sessions stop first, while subscribers are connected: they see every session.ended.
+        for (const c of started) {
+          try {
+            await c.drain?.();
+          } catch (err) {
+            logger.error('capability failed to drain', { error: err });
+          }
+        }
+        await ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
         for (const c of started.reverse()) {
           try {
             await c.stop?.();

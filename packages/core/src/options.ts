@@ -57,6 +57,13 @@ export interface GatewayOptions {
   idleThresholdMs?: number;
   /** Ring buffer per session. @default 1_048_576 */
   bufferBytes?: number;
+  /**
+   * Where each session's output is appended as it arrives (files per session, read back
+   * for its ring and `/buffer`; docs/durability.md), so a crash loses at most about a
+   * second of it. Unset (the embedder default): rings live in memory and tails are saved
+   * in the session store. `opendray serve` uses `<data-dir>/output`.
+   */
+  outputDir?: string;
   /** Grace between SIGTERM and SIGKILL on stop. @default 3_000 */
   stopGraceMs?: number;
   /** Extra providers, or fields overriding a built-in one of the same id (SPEC §5.1; docs/providers.md). */

@@ -261,6 +261,8 @@ export interface Health {
   status: 'ok' | 'degraded';
   version: string;
   uptime_s: number;
+  /** Only when degraded: what fails, e.g. "store: writes fail (the disk is full)". */
+  reason?: string;
 }
 
 /** One frame of `/integrations/_events`. `seq` is absent only on `_hello` and `_gap`. */

@@ -164,6 +164,7 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
     status: { type: 'string', enum: ['ok', 'degraded'] },
     version: str(),
     uptime_s: count('Seconds since the gateway started'),
+    reason: str('Only when degraded: what fails (store unreachable, store file gone, writes failing)'),
   }),
   OpenApiDocument: object(['openapi', 'info', 'paths'], { openapi: str(), info: anyObject(), paths: anyObject() }, 'This document'),
   EventFrame: object(['topic', 'ts', 'data'], {

@@ -4,11 +4,14 @@ import type { Session, SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
 import { badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { spawnFailure } from '../pty/spawn-failure.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
 import type { SessionRecord } from '../stores/types.js';
 import { parseInput, submittedMessage, type SessionInput } from './input.js';
+import { createOutputLog, type OutputLog } from './output-log.js';
 import { SessionPersistence } from './persistence.js';
+import { shutdownSessions } from './shutdown.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
@@ -28,6 +31,8 @@ export interface SessionManagerInternals extends SessionManager {
   load(): Promise<void>;
   /** Stops every session as `interrupted` and saves everything (gateway shutdown). */
   shutdown(): Promise<void>;
+  /** The per-session output files, when `outputDir` is set (retention calls `remove` / `bytesOnDisk`). */
+  readonly output: OutputLog | undefined;
   /** Stops the live sessions of an integration (it was deleted). */
   stopAllOf(integrationId: string): Promise<void>;
 }
@@ -37,14 +42,25 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
   /** Creates and restarts in progress per integration, counted against `max_sessions`. */
   const pending = new Map<string, number>();
   const starting = new Set<string>();
-  const persistence = new SessionPersistence(ctx.stores.sessions, ctx.logger, (s) => sessions.get(s.id) === s);
+  /** Sessions whose store delete is under way: no write may bring them back. */
+  const deleting = new Set<string>();
+  const { outputDir, bufferBytes } = ctx.options;
+  const output = outputDir ? createOutputLog({ dir: outputDir, segmentBytes: bufferBytes, logger: ctx.logger }) : undefined;
+  const persistence = new SessionPersistence(
+    ctx.stores.sessions,
+    ctx.logger,
+    (s) => sessions.get(s.id) === s && !deleting.has(s.id),
+    output,
+    bufferBytes,
+  );
   const deps = {
     ctx,
-    persist: (s: LiveSession) => {
-      // An end is saved with its tail (SPEC §5.3: the tail stays readable after a restart).
-      void (s.live ? persistence.saveRecord(s) : persistence.saveTail(s));
-    },
-    loadTail: (id: string) => ctx.stores.sessions.loadTail(id),
+    // An end is saved with its tail (SPEC §5.3: the tail stays readable after a restart).
+    persist: (s: LiveSession) => (s.live ? persistence.saveRecord(s) : persistence.saveTail(s)),
+    loadTail: (id: string) => persistence.loadTail(id),
+    ...(output
+      ? { output: { record: (s: LiveSession, chunk: Buffer, offset: number) => persistence.recordOutput(s, chunk, offset), flush: (s: LiveSession) => persistence.flushOutput(s) } }
+      : {}),
   };
 
   const must = (id: string): LiveSession => {
@@ -86,7 +102,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         encoding: null,
       });
     } catch (err) {
-      throw conflict(`could not start ${launch.command}: ${err instanceof Error ? err.message : String(err)}`);
+      throw spawnFailure(launch.command, err);
     }
     session.attach(pty, launch.submitKey, ring);
   };
@@ -129,14 +145,17 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           history: [],
         };
         const session = new LiveSession(record, deps);
+        // Stored before anything runs or is published: a failed write (503) leaves nothing behind.
+        await ctx.stores.sessions.put(session.toRecord());
         sessions.set(id, session);
         try {
           spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
+          await ctx.stores.sessions.delete(id).catch((e: unknown) => ctx.logger.error('could not drop a session that failed to start', { session_id: id, error: e }));
           throw err;
         }
-        await persistence.saveRecord(session);
+        session.persistQuietly(); // its pid; a restart finds it interrupted either way
         return session.view();
       } finally {
         release();
@@ -162,6 +181,8 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const input: SessionInput = parseInput(body);
       if (!session.live) throw conflict('session is not running');
       const message = submittedMessage(input);
+      // The history entry is stored before anything is typed: a failed write (503) types nothing.
+      if (message !== undefined) await session.addHistory(message);
       await session.enqueueInput(async () => {
         if (input.kind === 'data') session.write(input.data);
         else if (input.kind === 'keys') session.write(input.bytes);
@@ -171,7 +192,6 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           session.write(session.submitKey);
         }
       });
-      if (message !== undefined) session.addHistory(message);
     },
 
     write: (id, data) => must(id).write(data),
@@ -179,7 +199,10 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 
     async stop(id) {
       const session = must(id);
+      const wasLive = session.live;
       await session.stop('stopped');
+      // Answered once the stopped state is stored (a restart must not say interrupted).
+      if (wasLive) await persistence.saveRecord(session);
       return session.view();
     },
 
@@ -202,7 +225,12 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         const ring = await session.ringOf();
         if (sessions.get(id) !== session) throw notFound('session');
         spawn(session, launch, ring);
-        await persistence.saveRecord(session);
+        try {
+          await persistence.saveRecord(session);
+        } catch (err) {
+          await session.stop('stopped');
+          throw err;
+        }
         return session.view();
       } finally {
         starting.delete(id);
@@ -214,12 +242,22 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const session = sessions.get(id);
       if (!session) return false;
       await session.stop('stopped');
-      if (sessions.get(id) !== session) return false;
+      if (sessions.get(id) !== session || deleting.has(id)) return false;
+      deleting.add(id);
+      try {
+        await persistence.settle(id);
+        await ctx.stores.sessions.delete(id);
+      } catch (err) {
+        // Not deleted: it stays, stopped, and its record is brought up to date.
+        deleting.delete(id);
+        session.persistQuietly();
+        throw err;
+      }
+      deleting.delete(id);
       sessions.delete(id);
       session.dispose();
-      await persistence.settle(id);
       persistence.forget(id);
-      await ctx.stores.sessions.delete(id);
+      await output?.remove(id).catch((err: unknown) => ctx.logger.warn('could not remove session output files', { session_id: id, error: err }));
       return true;
     },
 
@@ -258,24 +296,36 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       return { session: session.view(), backlog, ended: endInfoOf(session.record), read, detach: () => {} };
     },
 
+    output,
+
     async load() {
-      for (const record of await ctx.stores.sessions.list()) {
-        const session = new LiveSession(record, deps);
-        sessions.set(record.id, session);
-        if (LIVE_STATES.has(record.state)) {
-          // It was running when the gateway went down without a clean stop (SPEC §5.3).
-          const { pid: _p, idle_since: _i, ...rest } = record;
-          session.record = { ...rest, state: 'interrupted', ended_at: rest.ended_at ?? isoTime(ctx.clock.now()) };
-          await persistence.saveRecord(session);
-        }
-      }
+      const records = await ctx.stores.sessions.list();
+      await dropOrphanOutput(records);
+      const saves: Promise<void>[] = [];
+      await Promise.all(
+        records.map(async (record) => {
+          const session = new LiveSession(record, deps);
+          sessions.set(record.id, session);
+          // The output on disk may run past the record: the cursor continues after it (never back).
+          const end = (await output?.end(record.id)) ?? 0;
+          let changed = end > record.bytes_out;
+          if (changed) session.record = { ...session.record, bytes_out: end };
+          if (LIVE_STATES.has(record.state)) {
+            // It was running when the gateway went down without a clean stop (SPEC §5.3).
+            const { pid: _p, idle_since: _i, ...rest } = session.record;
+            session.record = { ...rest, state: 'interrupted', ended_at: rest.ended_at ?? isoTime(ctx.clock.now()) };
+            changed = true;
+          }
+          if (changed) saves.push(persistence.saveRecord(session).catch(() => undefined));
+        }),
+      );
+      await Promise.all(saves);
       persistence.startPeriodic(() => sessions.values());
     },
 
     async shutdown() {
       persistence.stopPeriodic();
-      await Promise.all([...sessions.values()].map((s) => s.stop('interrupted')));
-      await persistence.settle();
+      await shutdownSessions([...sessions.values()], { persistence, store: ctx.stores.sessions, clock: ctx.clock, logger: ctx.logger, graceMs: ctx.options.stopGraceMs });
       for (const s of sessions.values()) s.dispose();
     },
 
@@ -284,6 +334,15 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       await Promise.all(mine.map((s) => s.stop('stopped')));
     },
   };
+
+  /** Output directories of sessions the store no longer knows (a crash between delete and cleanup). */
+  async function dropOrphanOutput(records: readonly SessionRecord[]): Promise<void> {
+    if (!output) return;
+    const known = new Set(records.map((r) => r.id));
+    for (const id of await output.sessionIds()) {
+      if (!known.has(id)) await output.remove(id).catch(() => undefined);
+    }
+  }
   return manager;
 }
 
