@@ -5,10 +5,10 @@ import type { SessionStore } from '../stores/types.js';
 import type { SessionPersistence } from './persistence.js';
 import type { LiveSession } from './session.js';
 
-/** How long shutdown waits for processes to exit and their trees to be gone, at most. */
+/** How long shutdown waits for processes to exit and their trees to be gone, at most (SPEC §5.7: 10 s in all). */
 const MAX_STOP_WAIT_MS = 6_000;
-/** After the exits, how long it waits for SIGKILLed leftovers to be confirmed gone. */
-const MAX_REAP_WAIT_MS = 1_500;
+/** Beyond the grace: for the SIGKILLed to be confirmed gone and exits to be reported. */
+const AFTER_GRACE_MS = 2_500;
 
 export interface ShutdownDeps {
   persistence: SessionPersistence;
@@ -41,10 +41,12 @@ export async function shutdownSessions(all: LiveSession[], deps: ShutdownDeps): 
     }),
   );
 
-  const stopWait = Math.min(deps.graceMs + 2_500, MAX_STOP_WAIT_MS);
-  const stopped = await within(Promise.all(live.map((s) => s.stop('interrupted'))), stopWait);
+  const began = Date.now();
+  const budget = Math.min(deps.graceMs + AFTER_GRACE_MS, MAX_STOP_WAIT_MS);
+  const stopped = await within(Promise.all(live.map((s) => s.stop('interrupted'))), budget);
   if (!stopped) logger.warn('shutdown: some sessions did not report their exit in time', { sessions: live.filter((s) => s.live).length });
-  const reaped = await within(Promise.all(live.map((s) => s.reaped)), MAX_REAP_WAIT_MS);
+  // What outlived its shell gets SIGKILL at the end of the grace: wait for it too.
+  const reaped = await within(Promise.all(live.map((s) => s.reaped)), Math.max(0, budget - (Date.now() - began)));
   if (!reaped) logger.warn('shutdown: some session processes may still be running');
 
   // Ended sessions saved themselves as they exited; the ones that never reported are kept as stored in step 1.
