@@ -27,7 +27,13 @@ export async function writeConfig(dir: string, extra: Record<string, unknown> = 
 }
 
 /** Starts `opendray serve` on port 0 over `dataDir` with the static admin token. */
-export async function serveAt(dataDir: string, configPath: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Served> {
+export async function serveAt(
+  dataDir: string,
+  configPath: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+  prefix: string[] = [],
+): Promise<Served> {
   const serve = await startServe(['--port', '0', '--data-dir', dataDir, '--config', configPath], {
     OPENDRAY_ADMIN_TOKEN: TOKEN,
     OPENDRAY_ADMIN_USER: 'admin',
@@ -35,7 +41,7 @@ export async function serveAt(dataDir: string, configPath: string, env: NodeJS.P
     OPENDRAY_WORKSPACE: tmpdir(),
     OPENDRAY_LOG_LEVEL: 'warn',
     ...env,
-  }, timeoutMs);
+  }, timeoutMs, prefix);
   const api: Served['api'] = async (path, init = {}) => {
     const res = await fetch(`${serve.url}/api/v1${path}`, {
       method: init.method ?? 'GET',

@@ -152,7 +152,6 @@ export function createOutputLog(options: OutputLogOptions): OutputLog {
       f.dirty = true;
       if (f.failing) logger.info('session output is being written again', { session_id: id });
       f.failing = false;
-      failure = [...files.values()].some((x) => x.failing) ? failure : null;
     } catch (err) {
       fail(id, f, err);
     }
@@ -233,7 +232,8 @@ export function createOutputLog(options: OutputLogOptions): OutputLog {
       const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
       return entries.filter((e) => e.isDirectory()).map((e) => e.name);
     },
-    health: () => failure,
+    // A fault of a session still writing: one that ended (files closed) is no longer one.
+    health: () => ([...files.values()].some((f) => f.failing) ? failure : null),
     async closeAll() {
       clearInterval(timer);
       if (flushSoon) clearImmediate(flushSoon);

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Session, SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { GatewayError, badRequest, conflict, notFound, rateLimited } from '../errors.js';
 import { spawnFailure } from '../pty/spawn-failure.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
@@ -202,7 +202,11 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const wasLive = session.live;
       await session.stop('stopped');
       // Answered once the stopped state is stored (a restart must not say interrupted).
-      if (wasLive) await persistence.saveRecord(session);
+      if (wasLive) {
+        await persistence.saveRecord(session).catch((err: unknown) => {
+          throw new GatewayError('unavailable', `the session was stopped, but its state could not be saved (${err instanceof GatewayError ? err.message : 'storage unavailable'})`, { cause: err });
+        });
+      }
       return session.view();
     },
 
