@@ -26,6 +26,7 @@ import { createProxyCapability } from './proxy/capability.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
 import { openStorage } from './stores/keyv/open.js';
+import { writerFor } from './stores/keyv/writer.js';
 import { storageHealthCheck } from './stores/storage-health.js';
 import type { Stores } from './stores/types.js';
 import { CloseCode } from './ws/close-codes.js';
@@ -68,6 +69,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
   const keyv = await openStorage(opts.storage);
+  if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
+  else if (opts.storageDurability !== undefined && opts.storageDurability !== 'full') {
+    throw new TypeError(`storageDurability must be "full" or "normal" (got ${JSON.stringify(opts.storageDurability)})`);
+  }
   const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
   const bus = createLocalBus({
     clock,

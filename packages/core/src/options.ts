@@ -28,6 +28,13 @@ export interface AuthOptions {
 export interface GatewayOptions {
   /** A Keyv instance or a store URI (`memory`, `sqlite://<path>`). @default 'memory' */
   storage?: StorageOption;
+  /**
+   * How an acknowledged write reaches the SQLite file (docs/durability.md). `full`: fsynced
+   * before the answer, so an acknowledgement survives a power cut. `normal`: written
+   * before the answer but fsynced at checkpoints (SQLite `synchronous=NORMAL`): survives a
+   * crash of the gateway, not of the machine. @default 'full'
+   */
+  storageDurability?: 'full' | 'normal';
   /** Replace individual stores (each must pass `runStoreContract`). */
   stores?: Partial<Stores>;
   /** The PTY backend. @default node-pty */

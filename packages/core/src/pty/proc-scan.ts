@@ -10,6 +10,8 @@ export interface ProcEntry {
   sid: number;
   /** Start time in clock ticks after boot: tells a reused pid from the original. */
   start: number;
+  /** Exited, waiting for its parent to reap it (Z) or being torn down (X): nothing left to stop. */
+  dead: boolean;
 }
 
 /** Processes grouped by session id. */
@@ -26,7 +28,8 @@ export function parseStat(pid: number, stat: string): ProcEntry | undefined {
   const sid = Number(f[3]);
   const start = Number(f[19]);
   if (!Number.isInteger(pgrp) || !Number.isInteger(sid)) return undefined;
-  return { pid, ppid, pgrp, sid, start: Number.isFinite(start) ? start : 0 };
+  const state = f[0] ?? '';
+  return { pid, ppid, pgrp, sid, start: Number.isFinite(start) ? start : 0, dead: state === 'Z' || state === 'X' || state === 'x' };
 }
 
 /** One process, read synchronously (one small file); undefined when it is gone or not Linux. */

@@ -52,7 +52,7 @@ export async function terminateSession(leader: SessionLeader, graceMs: number, e
   const began = Date.now();
   signalGroup(leader.pid, ['SIGHUP', 'SIGTERM']);
   for (const group of groupsOf(await scanProcesses(), leader)) signalGroup(group, ['SIGHUP', 'SIGTERM']);
-  await Promise.race([exited, sleep(graceMs)]);
+  await untilOrAfter(exited, graceMs);
   // Without /proc only the leader's group is known: it gets the SIGKILL.
   if (leader.start < 0) return signalGroup(leader.pid, ['SIGKILL']);
   await killRest(leader, graceMs - (Date.now() - began));
@@ -94,7 +94,7 @@ function membersOf(table: ProcTable, leader: SessionLeader): ProcEntry[] {
   const all = table.get(leader.pid) ?? [];
   if (leader.start < 0) return [];
   const reuser = all.find((p) => p.pid === leader.pid && p.start !== leader.start);
-  return all.filter((p) => p.start >= leader.start && (!reuser || p.start < reuser.start));
+  return all.filter((p) => !p.dead && p.start >= leader.start && (!reuser || p.start < reuser.start));
 }
 
 function groupsOf(table: ProcTable, leader: SessionLeader): Set<number> {
@@ -117,3 +117,13 @@ function signal(target: number, s: NodeJS.Signals): void {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Resolves when `p` does or after `ms`, whichever is first; the timer never outlives it. */
+async function untilOrAfter(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

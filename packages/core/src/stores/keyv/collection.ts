@@ -5,6 +5,18 @@ import { writerFor, type KeyvWriter, type WriteOp } from './writer.js';
 
 const UNREADABLE = Symbol('unreadable');
 
+interface QueuedWrite {
+  build(stored: Set<string>): WriteOp[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** In one transaction only the last index write counts: drop the earlier ones. */
+function lastIndexOnly(ops: WriteOp[], indexKey: string): WriteOp[] {
+  const last = ops.map((op) => op.key).lastIndexOf(indexKey);
+  return ops.filter((op, i) => op.key !== indexKey || i === last);
+}
+
 /** Why a stored value is not a usable record (a message), or null when it is. */
 export type RecordCheck = (value: unknown) => string | null;
 
@@ -28,8 +40,9 @@ export interface CollectionOptions {
 export class KeyvCollection<T extends { id: string }> {
   private readonly items = new Map<string, T>();
   /** Ids whose record is stored: what the index says, exactly. */
-  private readonly stored = new Set<string>();
-  private writes: Promise<unknown> = Promise.resolve();
+  private stored = new Set<string>();
+  private readonly queue: QueuedWrite[] = [];
+  private draining = false;
   private loaded: Promise<void> | null = null;
   private ready = false;
   private readonly writer: KeyvWriter;
@@ -89,12 +102,12 @@ export class KeyvCollection<T extends { id: string }> {
     const previous = this.items.get(record.id);
     this.items.set(record.id, record);
     try {
-      await this.serial(async () => {
+      await this.write((stored) => {
         const ops: WriteOp[] = [{ key: this.key(record.id), value: record }];
+        if (stored.has(record.id)) return ops;
         // Record before index: a store without transactions never indexes a missing record.
-        if (!this.stored.has(record.id)) ops.push({ key: this.indexKey, value: [...this.stored, record.id] });
-        await this.writer.apply(ops);
-        this.stored.add(record.id);
+        stored.add(record.id);
+        return [...ops, { key: this.indexKey, value: [...stored] }];
       });
     } catch (err) {
       if (this.items.get(record.id) === record) {
@@ -112,12 +125,11 @@ export class KeyvCollection<T extends { id: string }> {
     if (!previous) return false;
     this.items.delete(id);
     try {
-      await this.serial(async () => {
-        if (!this.stored.has(id)) return this.writer.apply(also);
+      await this.write((stored) => {
+        if (!stored.has(id)) return also;
         // Index entry before record: the index never names a deleted record.
-        const index = [...this.stored].filter((s) => s !== id);
-        await this.writer.apply([{ key: this.indexKey, value: index }, { key: this.key(id), delete: true }, ...also]);
-        this.stored.delete(id);
+        stored.delete(id);
+        return [{ key: this.indexKey, value: [...stored] }, { key: this.key(id), delete: true }, ...also];
       });
     } catch (err) {
       if (!this.items.has(id)) this.items.set(id, previous);
@@ -161,9 +173,38 @@ export class KeyvCollection<T extends { id: string }> {
     return `${this.name}:${id}`;
   }
 
-  private serial<R>(fn: () => Promise<R>): Promise<R> {
-    const next = this.writes.then(fn, fn);
-    this.writes = next.catch(() => undefined);
-    return next;
+  /**
+   * Queues a write whose ops `build` makes against the ids stored before it (and marks its
+   * own effect on them). On SQLite, everything queued while the previous commit ran goes
+   * in one transaction — one fsync for many acknowledgements (1000 sessions saved at
+   * shutdown) — with one index write; elsewhere writes go one at a time, in order. A
+   * failed batch rejects newest first, so each caller's rollback restores the value
+   * before it.
+   */
+  private write(build: (stored: Set<string>) => WriteOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ build, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.writer.atomic ? this.queue.length : 1);
+        const staged = new Set(this.stored);
+        const ops = batch.flatMap((w) => w.build(staged));
+        try {
+          await this.writer.apply(batch.length > 1 ? lastIndexOnly(ops, this.indexKey) : ops);
+          this.stored = staged;
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          for (const w of batch.reverse()) w.reject(err);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 }

@@ -22,14 +22,22 @@ export interface WriteFailure {
  */
 export class KeyvWriter {
   lastFailure: WriteFailure | null = null;
+  /** `normal` makes every write `normal` (GatewayOptions.storageDurability). */
+  ceiling: Durability = 'full';
 
   constructor(private readonly keyv: Keyv) {}
+
+  /** Whether one `apply` is one transaction (the SQLite store): all of it or none. */
+  get atomic(): boolean {
+    return this.keyv.store instanceof SqliteStore;
+  }
 
   async apply(ops: readonly WriteOp[], durability: Durability = 'full'): Promise<void> {
     if (ops.length === 0) return;
     try {
       const store: unknown = this.keyv.store;
-      if (store instanceof SqliteStore) await store.write(await Promise.all(ops.map((op) => this.wire(op))), durability);
+      const level = this.ceiling === 'normal' ? 'normal' : durability;
+      if (store instanceof SqliteStore) await store.write(await Promise.all(ops.map((op) => this.wire(op))), level);
       else {
         for (const op of ops) {
           if ('delete' in op) await this.keyv.delete(op.key);
