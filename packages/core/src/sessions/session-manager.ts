@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { Session, SessionState } from '@opendray/sdk/wire';
+import type { Session } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, badRequest, conflict, notFound, rateLimited } from '../errors.js';
@@ -11,6 +11,7 @@ import type { SessionRecord } from '../stores/types.js';
 import { parseInput, submittedMessage, type SessionInput } from './input.js';
 import { createOutputLog, type OutputLog } from './output-log.js';
 import { SessionPersistence } from './persistence.js';
+import { dropOrphanOutput, restoredRecord } from './restore.js';
 import { shutdownSessions } from './shutdown.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
@@ -24,7 +25,6 @@ export type { EndInfo, SessionListener } from './session.js';
 
 /** The pause between a `text` and its submit key: agent TUIs take a burst ending in Enter for a paste (SPEC §5.6). */
 export const SUBMIT_DELAY_MS = 60;
-const LIVE_STATES = new Set<SessionState>(['running', 'idle']);
 
 /** The manager plus what only the capability calls. */
 export interface SessionManagerInternals extends SessionManager {
@@ -304,23 +304,14 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 
     async load() {
       const records = await ctx.stores.sessions.list();
-      await dropOrphanOutput(records);
-      const saves: Promise<void>[] = [];
-      await Promise.all(
-        records.map(async (record) => {
-          const session = new LiveSession(record, deps);
-          sessions.set(record.id, session);
-          // The output on disk may run past the record: the cursor continues after it (never back).
-          const end = (await output?.end(record.id)) ?? 0;
-          let changed = end > record.bytes_out;
-          if (changed) session.record = { ...session.record, bytes_out: end };
-          if (LIVE_STATES.has(record.state)) {
-            // It was running when the gateway went down without a clean stop (SPEC §5.3).
-            const { pid: _p, idle_since: _i, ...rest } = session.record;
-            session.record = { ...rest, state: 'interrupted', ended_at: rest.ended_at ?? isoTime(ctx.clock.now()) };
-            changed = true;
-          }
-          if (changed) saves.push(persistence.saveRecord(session).catch(() => undefined));
+      await dropOrphanOutput(output, records);
+      const saves = await Promise.all(
+        records.map(async (stored) => {
+          const session = new LiveSession(stored, deps);
+          sessions.set(stored.id, session);
+          const { record, changed } = await restoredRecord(stored, output, ctx.clock);
+          session.record = record;
+          return changed ? persistence.saveRecord(session).catch(() => undefined) : undefined;
         }),
       );
       await Promise.all(saves);
@@ -339,14 +330,6 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     },
   };
 
-  /** Output directories of sessions the store no longer knows (a crash between delete and cleanup). */
-  async function dropOrphanOutput(records: readonly SessionRecord[]): Promise<void> {
-    if (!output) return;
-    const known = new Set(records.map((r) => r.id));
-    for (const id of await output.sessionIds()) {
-      if (!known.has(id)) await output.remove(id).catch(() => undefined);
-    }
-  }
   return manager;
 }
 
