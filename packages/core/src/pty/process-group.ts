@@ -50,9 +50,15 @@ export function trackChild(pid: number): SessionLeader | undefined {
  */
 export async function terminateSession(leader: SessionLeader, graceMs: number, exited: Promise<void>): Promise<void> {
   const began = Date.now();
+  let leaderGone = false;
+  void exited.then(() => (leaderGone = true));
+  // The leader itself too: a child stopped right after the fork may not lead its group yet.
+  for (const s of ['SIGHUP', 'SIGTERM'] as const) signal(leader.pid, s);
   signalGroup(leader.pid, ['SIGHUP', 'SIGTERM']);
   for (const group of groupsOf(await scanProcesses(), leader)) signalGroup(group, ['SIGHUP', 'SIGTERM']);
   await untilOrAfter(exited, graceMs);
+  // Its exit is not reported yet, so its pid is still its own.
+  if (!leaderGone) signal(leader.pid, 'SIGKILL');
   // Without /proc only the leader's group is known: it gets the SIGKILL.
   if (leader.start < 0) return signalGroup(leader.pid, ['SIGKILL']);
   await killRest(leader, graceMs - (Date.now() - began));
