@@ -70,9 +70,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const logger = opts.logger ?? silentLogger;
   const keyv = await openStorage(opts.storage);
   if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
-  else if (opts.storageDurability !== undefined && opts.storageDurability !== 'full') {
-    throw new TypeError(`storageDurability must be "full" or "normal" (got ${JSON.stringify(opts.storageDurability)})`);
-  }
   const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
   const bus = createLocalBus({
     clock,

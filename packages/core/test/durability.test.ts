@@ -206,3 +206,15 @@ describe('session output on disk', () => {
     await two.closeAll();
   });
 });
+
+describe('storageDurability', () => {
+  it('is "full" or "normal"; anything else is a TypeError naming the option', async () => {
+    await expect(startGateway({ storageDurability: 'none' as never })).rejects.toThrow(/storageDurability/);
+    const t = await startGateway({ storage: `sqlite://${join(dir.path, 'normal.sqlite')}`, storageDurability: 'normal' });
+    try {
+      expect((await t.apiJson('/integrations', { method: 'POST', body: { name: 'fast' } })).status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+});
