@@ -5,12 +5,16 @@
 //    background job (target ≤ 10 s, every tail saved), next to node-pty alone hanging up as many shells.
 // 3. Output lost on kill -9: what a flooding session printed before the kill vs what is
 //    readable after the restart (target: ≤ about 1 s of it).
+// 4. What writing output to files costs: PTY → /stream throughput of a `cat` with
+//    `outputDir` set (as `opendray serve` runs) next to the same gateway without it.
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createGateway } from '@opendray/core';
+import WebSocket from 'ws';
 import { CLI, spawnUntil } from './lib/processes.mjs';
+import { startChildGateway } from './stream.bench.mjs';
 import { fmt, percentile } from './lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +30,7 @@ export default async function ({ log }) {
     rows.push(...(await writeKinds(dir, log)));
     rows.push(...(await shutdowns(dir, log)));
     rows.push(await outputLoss(dir, log));
+    rows.push(await outputCost(dir, log));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -255,5 +260,60 @@ async function outputLoss(dir, log) {
     ratio: lostMs / 1000,
     target: '≤ about 1 s of what the PTY printed',
     met: lostMs <= 1000,
+  };
+}
+
+// ---------------------------------------------------------------- 4. cost of output files
+
+const FLOOD_MB = Number(process.env.DURABILITY_BENCH_MB ?? 100);
+
+async function catSeconds(g, file) {
+  const session = await g.api('/sessions', { provider_id: 'sh', args: ['-c', `read go; cat ${file}`] });
+  const ws = new WebSocket(g.wsUrl(session.id), { headers: { authorization: `Bearer ${TOKEN_STREAM}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let start = 0;
+  const done = new Promise((resolve) => {
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary && JSON.parse(data.toString()).type === 'ended') resolve((performance.now() - start) / 1000);
+    });
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  start = performance.now();
+  ws.send('go\n');
+  const seconds = await done;
+  ws.close();
+  return seconds;
+}
+
+// The stream benchmark's child gateway and its token.
+const TOKEN_STREAM = 'bench-admin-token-0123456789';
+
+async function outputCost(dir, log) {
+  const file = join(dir, 'flood.txt');
+  const line = 'the quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ\n';
+  await writeFile(file, line.repeat(Math.ceil((FLOOD_MB << 20) / line.length)));
+  const withFiles = await startChildGateway({ outputDir: join(dir, 'flood-output') });
+  const without = await startChildGateway();
+  let on = Infinity;
+  let off = Infinity;
+  try {
+    for (let r = 0; r < 3; r++) {
+      on = Math.min(on, await catSeconds(withFiles, file));
+      off = Math.min(off, await catSeconds(without, file));
+    }
+  } finally {
+    await withFiles.stop();
+    await without.stop();
+  }
+  log(`cat of ${FLOOD_MB} MB over /stream: ${fmt(FLOOD_MB / on, 'MB/s')} with output files, ${fmt(FLOOD_MB / off, 'MB/s')} without`);
+  return {
+    name: `PTY → /stream throughput with output files (cat of ${FLOOD_MB} MB, best of 3)`,
+    figure: fmt(FLOOD_MB / on, 'MB/s'),
+    baseline: `${fmt(FLOOD_MB / off, 'MB/s')} (same gateway, no outputDir)`,
+    ratio: off / on,
+    target: 'no more than a few % slower',
   };
 }
