@@ -40,11 +40,14 @@ function failingStore(): { keyv: Keyv; failWrites(on: boolean): void } {
 describe('failed store writes', () => {
   it('answer 503 naming the cause, undo what they did in memory, and make /health degraded until writes work', async () => {
     const { keyv, failWrites } = failingStore();
-    const t = await startGateway({ storage: keyv, providers: TEST_PROVIDERS });
+    const outputDir = join(dir.path, 'failing-output');
+    const t = await startGateway({ storage: keyv, providers: TEST_PROVIDERS, outputDir });
     try {
       const kept = await t.apiJson('/integrations', { method: 'POST', body: { name: 'kept', route_prefix: 'kept', base_url: 'http://127.0.0.1:9' } });
       expect(kept.status).toBe(201);
       const session = await createSession(t, { provider_id: 'sh', name: 'alive' });
+      await t.api(`/sessions/${session.id}/input`, { method: 'POST', body: { data: 'echo before-$((2*3))\n' } });
+      await waitForOutput(t, session.id, 'before-6');
       failWrites(true);
 
       const refused = await t.apiJson('/integrations', { method: 'POST', body: { name: 'refused', route_prefix: 'refused', base_url: 'http://127.0.0.1:9' } });
@@ -62,9 +65,12 @@ describe('failed store writes', () => {
       // A refused input types nothing and records nothing.
       const input = await t.apiJson(`/sessions/${session.id}/input`, { method: 'POST', body: { data: 'echo typed-$((6*7))\n' } });
       expect(input.status).toBe(503);
-      expect((await t.apiJson(`/sessions/${session.id}/history`)).body.entries).toEqual([]);
+      expect((await t.apiJson(`/sessions/${session.id}/history`)).body.entries.map((e: any) => e.text)).toEqual(['echo before-$((2*3))']);
       expect((await t.apiJson(`/sessions/${session.id}`, { method: 'DELETE' })).status).toBe(503);
       expect((await t.apiJson(`/sessions/${session.id}`)).body).toMatchObject({ name: 'alive', state: 'stopped' });
+      // Its output stays too, on disk.
+      expect(await readdir(join(outputDir, session.id))).toContain('0000000000000000.out');
+      expect((await readBuffer(t, session.id)).bytes.toString()).toContain('before-6');
 
       const degraded = await t.apiJson('/health');
       expect(degraded.status).toBe(503);
@@ -77,6 +83,7 @@ describe('failed store writes', () => {
       // The refused name and prefix were never held.
       expect((await t.apiJson('/integrations', { method: 'POST', body: { name: 'refused', route_prefix: 'refused', base_url: 'http://127.0.0.1:9' } })).status).toBe(201);
       expect((await t.apiJson(`/sessions/${session.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect(await readdir(outputDir)).toEqual([]);
     } finally {
       failWrites(false);
       await t.close();
@@ -191,6 +198,28 @@ describe('session output on disk', () => {
     await log.remove('ses_x');
     expect(await log.bytesOnDisk('ses_x')).toBe(0);
     await log.closeAll();
+  });
+
+  it('settles deletes a crash cut short and keeps output it cannot place', async () => {
+    const outputDir = join(dir.path, 'recover-output');
+    const storage = `sqlite://${join(dir.path, 'recover.sqlite')}`;
+    const first = await startGateway({ storage, outputDir, providers: TEST_PROVIDERS });
+    const kept = await createSession(first, { provider_id: 'sh' });
+    await first.api(`/sessions/${kept.id}/input`, { method: 'POST', body: { data: 'echo kept-$((3*3))\n' } });
+    await waitForOutput(first, kept.id, 'kept-9');
+    await first.close();
+    // As if a crash hit deletes between setting the files aside and the store delete (or after it).
+    const { rename } = await import('node:fs/promises');
+    await rename(join(outputDir, kept.id), join(outputDir, `${kept.id}.deleted`));
+    await mkdir(join(outputDir, 'ses_gonegonegone.deleted'));
+    await mkdir(join(outputDir, 'ses_unknownunkno'));
+    const second = await startGateway({ storage, outputDir, providers: TEST_PROVIDERS });
+    try {
+      expect((await readBuffer(second, kept.id)).bytes.toString()).toContain('kept-9');
+      expect((await readdir(outputDir)).sort()).toEqual([kept.id, 'ses_unknownunkno'].sort());
+    } finally {
+      await second.close();
+    }
   });
 
   it('continues the newest segment after a restart instead of starting a new one', async () => {

@@ -1,5 +1,5 @@
 import { closeSync, fdatasync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { describeFailure } from '../stores/keyv/writer.js';
@@ -26,10 +26,20 @@ export interface OutputLog {
   close(sessionId: string): Promise<void>;
   /** Deletes the session's files (it was deleted, or retention dropped it). */
   remove(sessionId: string): Promise<void>;
+  /**
+   * First step of deleting a session: its files are closed and set aside (renamed), so a
+   * store delete that fails can `undo` it and one that succeeds `finish`es it; a crash in
+   * between is settled by `recover` at the next start.
+   */
+  retire(sessionId: string): Promise<{ undo(): Promise<void>; finish(): Promise<void> }>;
+  /**
+   * At start: set-aside files of sessions still stored come back, those of sessions gone
+   * are deleted. Returns the ids of other directories whose session is not stored: kept
+   * (the store may have been lost or restored from a backup), for the caller to report.
+   */
+  recover(storedIds: ReadonlySet<string>): Promise<string[]>;
   /** Bytes the session's files take on disk. */
   bytesOnDisk(sessionId: string): Promise<number>;
-  /** Ids of the sessions that have files. */
-  sessionIds(): Promise<string[]>;
   /** Why output is not being saved (a public sentence), or null. */
   health(): string | null;
   /** Stops the sync timer; writes, fsyncs and closes every file. */
@@ -66,6 +76,8 @@ interface SessionFiles {
 }
 
 const KEEP_SEGMENTS = 2;
+/** Suffix of a deleted session's directory until its store delete is settled. */
+const RETIRED = '.deleted';
 
 export function createOutputLog(options: OutputLogOptions): OutputLog {
   const { dir: root, segmentBytes, logger } = options;
@@ -228,9 +240,33 @@ export function createOutputLog(options: OutputLogOptions): OutputLog {
       const sizes = await Promise.all(names.map((n) => stat(join(dir, n)).then((s) => s.size, () => 0)));
       return sizes.reduce((a, b) => a + b, 0);
     },
-    async sessionIds() {
+    async retire(id) {
+      await closeFiles(id, false);
+      const from = join(root, id);
+      const aside = join(root, `${id}${RETIRED}`);
+      const moved = await rename(from, aside).then(
+        () => true,
+        () => false, // no files yet
+      );
+      return {
+        undo: async () => {
+          if (moved) await rename(aside, from);
+        },
+        finish: () => rm(aside, { recursive: true, force: true }),
+      };
+    },
+    async recover(storedIds) {
       const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      const unknown: string[] = [];
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        if (e.name.endsWith(RETIRED)) {
+          const id = e.name.slice(0, -RETIRED.length);
+          if (storedIds.has(id)) await rename(join(root, e.name), join(root, id)).catch(() => undefined);
+          else await rm(join(root, e.name), { recursive: true, force: true });
+        } else if (!storedIds.has(e.name)) unknown.push(e.name);
+      }
+      return unknown;
     },
     // A fault of a session still writing: one that ended (files closed) is no longer one.
     health: () => ([...files.values()].some((f) => f.failing) ? failure : null),

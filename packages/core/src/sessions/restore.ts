@@ -1,6 +1,7 @@
 import type { SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
 import type { SessionRecord } from '../stores/types.js';
 import type { OutputLog } from './output-log.js';
 
@@ -23,11 +24,14 @@ export async function restoredRecord(record: SessionRecord, output: OutputLog | 
   return { record: next, changed: next !== record };
 }
 
-/** Removes the output of sessions the store no longer knows (a crash between a delete and its cleanup). */
-export async function dropOrphanOutput(output: OutputLog | undefined, records: readonly SessionRecord[]): Promise<void> {
+/**
+ * Settles deletes a crash cut short (OutputLog.recover) and reports output directories of
+ * sessions the store does not know: kept, since the store may have been lost or restored.
+ */
+export async function recoverOutput(output: OutputLog | undefined, records: readonly SessionRecord[], logger: Logger): Promise<void> {
   if (!output) return;
-  const known = new Set(records.map((r) => r.id));
-  for (const id of await output.sessionIds()) {
-    if (!known.has(id)) await output.remove(id).catch(() => undefined);
+  const unknown = await output.recover(new Set(records.map((r) => r.id)));
+  if (unknown.length > 0) {
+    logger.warn('session output directories without a stored session are kept (was the store lost or restored?)', { count: unknown.length, sessions: unknown.slice(0, 10) });
   }
 }

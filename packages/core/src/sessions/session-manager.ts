@@ -11,7 +11,7 @@ import type { SessionRecord } from '../stores/types.js';
 import { parseInput, submittedMessage, type SessionInput } from './input.js';
 import { createOutputLog, type OutputLog } from './output-log.js';
 import { SessionPersistence } from './persistence.js';
-import { dropOrphanOutput, restoredRecord } from './restore.js';
+import { recoverOutput, restoredRecord } from './restore.js';
 import { shutdownSessions } from './shutdown.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
@@ -248,11 +248,14 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       await session.stop('stopped');
       if (sessions.get(id) !== session || deleting.has(id)) return false;
       deleting.add(id);
+      let files: { undo(): Promise<void>; finish(): Promise<void> } | undefined;
       try {
         await persistence.settle(id);
+        files = await output?.retire(id);
         await ctx.stores.sessions.delete(id);
       } catch (err) {
-        // Not deleted: it stays, stopped, and its record is brought up to date.
+        // Not deleted: it stays, stopped, with its output, and its record is brought up to date.
+        await files?.undo().catch((e: unknown) => ctx.logger.error('could not restore session output files', { session_id: id, error: e }));
         deleting.delete(id);
         session.persistQuietly();
         throw err;
@@ -261,7 +264,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       sessions.delete(id);
       session.dispose();
       persistence.forget(id);
-      await output?.remove(id).catch((err: unknown) => ctx.logger.warn('could not remove session output files', { session_id: id, error: err }));
+      await files?.finish().catch((err: unknown) => ctx.logger.warn('could not remove session output files', { session_id: id, error: err }));
       return true;
     },
 
@@ -304,7 +307,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 
     async load() {
       const records = await ctx.stores.sessions.list();
-      await dropOrphanOutput(output, records);
+      await recoverOutput(output, records, ctx.logger);
       const saves = await Promise.all(
         records.map(async (stored) => {
           const session = new LiveSession(stored, deps);
