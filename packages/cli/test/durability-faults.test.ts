@@ -80,9 +80,15 @@ describe('faults are told the truth', () => {
       expect(big.status).toBe(503);
       expect((await s.api('/sessions')).body.sessions.map((x: any) => x.name)).not.toContain('too-big');
 
-      const health = await fetch(`${s.url}/api/v1/health`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/disk is full/) });
+      // Output that cannot be written is kept in memory and shown by /health too.
+      // (Typed without a newline, then Enter as a key: no history entry to store, ~100 KB to print.)
+      expect((await s.api(`/sessions/${session.body.id}/input`, { method: 'POST', body: { data: 'seq 1 20000' } })).status).toBe(204);
+      expect((await s.api(`/sessions/${session.body.id}/input`, { method: 'POST', body: { keys: ['Enter'] } })).status).toBe(204);
+      const health = await until('health names both faults', async () => {
+        const body = await (await fetch(`${s.url}/api/v1/health`)).json();
+        return /session output/.test(body.reason ?? '') ? body : null;
+      });
+      expect(health).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/store: writes fail \(the disk is full\)/) });
 
       // A DELETE that cannot be stored does not take effect.
       const del = await s.api(`/integrations/${kept.id}`, { method: 'DELETE' });

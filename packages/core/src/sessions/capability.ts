@@ -32,7 +32,7 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
 
   return {
     manager,
-    healthChecks: [async () => internals.output?.health() ?? null],
+    healthChecks: [async () => (await internals.output?.health()) ?? null],
     routes: [...sessionRoutes(internals), ...providers.routes],
     upgrades: [stream],
     async start() {

@@ -1,5 +1,5 @@
 import { closeSync, fdatasync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { describeFailure } from '../stores/keyv/writer.js';
@@ -40,8 +40,14 @@ export interface OutputLog {
   recover(storedIds: ReadonlySet<string>): Promise<string[]>;
   /** Bytes the session's files take on disk. */
   bytesOnDisk(sessionId: string): Promise<number>;
-  /** Why output is not being saved (a public sentence), or null. */
-  health(): string | null;
+  /** Whether some running session's output could not be written lately. */
+  failing(): boolean;
+  /**
+   * Why output is not being saved (a public sentence), or null. While writes were failing
+   * a probe file is written: once that works (space freed) the next bytes go to a new
+   * segment, so the fault is over.
+   */
+  health(): Promise<string | null>;
   /** Stops the sync timer; writes, fsyncs and closes every file. */
   closeAll(): Promise<void>;
 }
@@ -269,7 +275,19 @@ export function createOutputLog(options: OutputLogOptions): OutputLog {
       return unknown;
     },
     // A fault of a session still writing: one that ended (files closed) is no longer one.
-    health: () => ([...files.values()].some((f) => f.failing) ? failure : null),
+    failing: () => [...files.values()].some((f) => f.failing),
+    async health() {
+      if (!this.failing()) return null;
+      const probe = join(root, '.health-probe');
+      try {
+        await writeFile(probe, String(Date.now()));
+        await rm(probe, { force: true });
+      } catch {
+        return failure;
+      }
+      for (const f of files.values()) f.failing = false;
+      return null;
+    },
     async closeAll() {
       clearInterval(timer);
       if (flushSoon) clearImmediate(flushSoon);

@@ -117,7 +117,7 @@ export class SessionPersistence {
       }
       this.savedCursor.set(session.id, cursor);
       await this.saveRecord(session);
-      const safe = !this.output || this.output.health() === null;
+      const safe = !this.output || !this.output.failing();
       if (safe && !session.live && session.ringIfLoaded() === ring && ring.cursor === cursor && this.isKnown(session)) session.releaseRing();
     } catch (err) {
       this.logger.error('session tail write failed', { session_id: session.id, error: err });
