@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { SessionStore } from '../stores/types.js';
 import type { OutputLog } from './output-log.js';
 import type { LiveSession } from './session.js';
+import { createKeyedQueue } from '../serial-queue.js';
 
 /** Without an output log: how often the tails of sessions that printed something are saved. */
 const TAIL_SAVE_INTERVAL_MS = 30_000;
@@ -20,7 +21,7 @@ const TAIL_SAVE_INTERVAL_MS = 30_000;
  */
 export class SessionPersistence {
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly tailWrites = new Map<string, Promise<void>>();
+  private readonly tailWrites = createKeyedQueue();
   private readonly dirty = new Set<string>();
   private readonly savedCursor = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -95,13 +96,7 @@ export class SessionPersistence {
    * from memory (it is read back from disk or the store on demand).
    */
   saveTail(session: LiveSession): Promise<void> {
-    const previous = this.tailWrites.get(session.id) ?? Promise.resolve();
-    const write = previous.then(() => this.writeTail(session));
-    this.tailWrites.set(session.id, write);
-    void write.then(() => {
-      if (this.tailWrites.get(session.id) === write) this.tailWrites.delete(session.id);
-    });
-    return write;
+    return this.tailWrites.run(session.id, () => this.writeTail(session));
   }
 
   private async writeTail(session: LiveSession): Promise<void> {
@@ -128,10 +123,10 @@ export class SessionPersistence {
   async settle(id?: string): Promise<void> {
     const quiet = (p: Promise<void> | undefined): Promise<void> | undefined => p?.catch(() => undefined);
     if (id !== undefined) {
-      await Promise.all([quiet(this.tailWrites.get(id)), quiet(this.inFlight.get(id))]);
+      await Promise.all([this.tailWrites.idle(id), quiet(this.inFlight.get(id))]);
       return;
     }
-    await Promise.all([...this.tailWrites.values(), ...this.inFlight.values()].map(quiet));
+    await Promise.all([this.tailWrites.idle(), ...[...this.inFlight.values()].map(quiet)]);
     await Promise.all([...this.inFlight.values()].map(quiet));
   }
 

@@ -17,7 +17,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
-import { parseCreate } from './validate.js';
+import { parseCreate } from './create-params.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';

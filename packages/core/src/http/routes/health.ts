@@ -1,6 +1,6 @@
-import type { Health } from '@opendray/sdk/wire';
+import { Health } from '@opendray/sdk/wire';
 import type { HealthCheck } from '../../stores/storage-health.js';
-import { json, type Route } from '../route.js';
+import { defineRoute, json, type Route } from '../route.js';
 
 /**
  * `GET /health` (public): 200 ok, or 503 degraded with a `reason` when a check fails — the
@@ -8,11 +8,16 @@ import { json, type Route } from '../route.js';
  */
 export function healthRoutes(deps: { checks: HealthCheck[]; version: string; startedAt: number; now: () => number }): Route[] {
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/health',
       access: 'public',
+      operationId: 'health',
       summary: 'Liveness, store reachability and whether writes succeed',
+      response: {
+        200: Health,
+        503: { schema: Health, description: 'Degraded: the store is unreachable, its file is gone, or writes (store, session output) fail' },
+      },
       async handler() {
         const reasons = (await Promise.all(deps.checks.map((check) => check().catch(() => 'a health check failed')))).filter(
           (r): r is string => r !== null,
@@ -25,6 +30,6 @@ export function healthRoutes(deps: { checks: HealthCheck[]; version: string; sta
         };
         return json(body, reasons.length === 0 ? 200 : 503);
       },
-    },
+    }),
   ];
 }

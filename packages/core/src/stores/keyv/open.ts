@@ -1,5 +1,3 @@
-import { dirname } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import Keyv from 'keyv';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 
@@ -26,7 +24,6 @@ async function open(storage: StorageOption | undefined): Promise<Keyv> {
   if (uri.startsWith('sqlite://')) {
     const path = uri.slice('sqlite://'.length);
     if (path === '' || path === ':memory:') throw new TypeError('storage: sqlite:// needs a file path (use "memory" for an in-memory store)');
-    await mkdir(dirname(path), { recursive: true });
     const store = new SqliteStore(path);
     await store.ready;
     const keyv = new Keyv({ store, namespace: 'opendray' });
