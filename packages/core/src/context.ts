@@ -52,6 +52,8 @@ export interface Capability {
   verifiers?: CredentialVerifier[];
   onResponse?: (info: ResponseInfo) => void;
   start?(): Promise<void>;
-  /** Graceful stop; called in reverse order of start. */
+  /** First step of a graceful close, while every socket is still open (e.g. stop sessions). */
+  drain?(): Promise<void>;
+  /** Graceful stop; called in reverse order of start, after sockets were closed. */
   stop?(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type Keyv from 'keyv';
 import { systemClock } from './clock.js';
 import { checkOptions } from './options-check.js';
 import type { ResolvedOptions } from './context.js';
+import type { Logger } from './log.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
 import { createKeyvCallLogStore } from './stores/keyv/call-log-store.js';
@@ -37,6 +38,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);
   if (bcryptCost > 31) throw new TypeError('bcryptCost must be at most 31');
+  if (options.storageDurability !== undefined && options.storageDurability !== 'full' && options.storageDurability !== 'normal') {
+    throw new TypeError(`storageDurability must be "full" or "normal" (got ${JSON.stringify(options.storageDurability)})`);
+  }
   return {
     ...options,
     host: options.host ?? '127.0.0.1',
@@ -64,13 +68,14 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
 }
 
 /** The keyv implementation of every store, with the embedder's replacements on top. */
-export function createStores(keyv: Keyv, overrides: Partial<Stores> = {}, now: () => number = Date.now): Stores {
+export function createStores(keyv: Keyv, overrides: Partial<Stores> = {}, now: () => number = Date.now, logger?: Logger): Stores {
+  const options = logger ? { logger } : {};
   return {
     adminTokens: overrides.adminTokens ?? createKeyvAdminTokenStore(keyv, now),
-    integrations: overrides.integrations ?? createKeyvIntegrationStore(keyv),
-    sessions: overrides.sessions ?? createKeyvSessionStore(keyv),
+    integrations: overrides.integrations ?? createKeyvIntegrationStore(keyv, options),
+    sessions: overrides.sessions ?? createKeyvSessionStore(keyv, options),
     callLog: overrides.callLog ?? createKeyvCallLogStore(keyv),
     providerConfig: overrides.providerConfig ?? createKeyvProviderConfigStore(keyv),
-    channels: overrides.channels ?? createKeyvChannelStore(keyv),
+    channels: overrides.channels ?? createKeyvChannelStore(keyv, options),
   };
 }

@@ -28,6 +28,8 @@ import { logLifecycle } from './observability/lifecycle-log.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
 import { openStorage } from './stores/keyv/open.js';
+import { writerFor } from './stores/keyv/writer.js';
+import { storageHealthCheck } from './stores/storage-health.js';
 import type { Stores } from './stores/types.js';
 import { CloseCode } from './ws/close-codes.js';
 import { createConnectionRegistry } from './ws/connections.js';
@@ -69,7 +71,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
   const keyv = await openStorage(opts.storage);
-  const stores = createStores(keyv, opts.stores, () => clock.now());
+  if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
+  const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
   const bus = createLocalBus({
     clock,
     logSize: opts.eventLogSize,
@@ -98,7 +101,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const sessions = createSessionsCapability(ctx);
   const capabilities: Capability[] = [
-    { routes: [...healthRoutes({ keyv, version: opts.version, startedAt: clock.now(), now: () => clock.now() }), ...authRoutes(admin)] },
+    {
+      routes: [
+        ...healthRoutes({ checks: [storageHealthCheck(keyv), ...sessions.healthChecks], version: opts.version, startedAt: clock.now(), now: () => clock.now() }),
+        ...authRoutes(admin),
+      ],
+    },
     createIntegrationsCapability(ctx),
     sessions,
     createEventsCapability(ctx),
@@ -190,7 +198,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     close() {
       closing ??= (async () => {
         server.close();
-        ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
+        // Sessions stop first, while subscribers are connected: they see every session.ended.
+        for (const c of started) {
+          try {
+            await c.drain?.();
+          } catch (err) {
+            logger.error('capability failed to drain', { error: err });
+          }
+        }
+        await ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
         for (const c of started.reverse()) {
           try {
             await c.stop?.();

@@ -10,6 +10,7 @@ type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'string[]'
  */
 const KINDS = {
   storage: 'storage',
+  storageDurability: 'string',
   stores: 'object',
   pty: 'object',
   auth: 'object',
@@ -25,6 +26,7 @@ const KINDS = {
   allowedRoots: 'string[]',
   idleThresholdMs: 'number',
   bufferBytes: 'number',
+  outputDir: 'string',
   stopGraceMs: 'number',
   providers: 'array',
   eventLogSize: 'number',

@@ -28,6 +28,13 @@ export interface AuthOptions {
 export interface GatewayOptions {
   /** A Keyv instance or a store URI (`memory`, `sqlite://<path>`). @default 'memory' */
   storage?: StorageOption;
+  /**
+   * How an acknowledged write reaches the SQLite file (docs/durability.md). `full`: fsynced
+   * before the answer, so an acknowledgement survives a power cut. `normal`: written
+   * before the answer but fsynced at checkpoints (SQLite `synchronous=NORMAL`): survives a
+   * crash of the gateway, not of the machine. @default 'full'
+   */
+  storageDurability?: 'full' | 'normal';
   /** Replace individual stores (each must pass `runStoreContract`). */
   stores?: Partial<Stores>;
   /** The PTY backend. @default node-pty */
@@ -57,6 +64,13 @@ export interface GatewayOptions {
   idleThresholdMs?: number;
   /** Ring buffer per session. @default 1_048_576 */
   bufferBytes?: number;
+  /**
+   * Where each session's output is appended as it arrives (files per session, read back
+   * for its ring and `/buffer`; docs/durability.md), so a crash loses at most about a
+   * second of it. Unset (the embedder default): rings live in memory and tails are saved
+   * in the session store. `opendray serve` uses `<data-dir>/output`.
+   */
+  outputDir?: string;
   /** Grace between SIGTERM and SIGKILL on stop. @default 3_000 */
   stopGraceMs?: number;
   /** Extra providers, or fields overriding a built-in one of the same id (SPEC §5.1; docs/providers.md). */

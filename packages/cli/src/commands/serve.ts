@@ -81,6 +81,8 @@ async function startGateway(
   try {
     const gateway = await createGateway({
       storage: `sqlite://${join(config.data_dir, 'opendray.sqlite')}`,
+      // Each session's output, appended as it arrives: a crash loses at most ~1 s (docs/durability.md).
+      outputDir: join(config.data_dir, 'output'),
       auth: { admin: credentials, ...(config.admin_token ? { adminToken: config.admin_token } : {}) },
       host: config.host,
       port: config.port,

@@ -48,9 +48,13 @@ export function runCli(
   });
 }
 
-/** Starts `opendray serve <args>` and resolves once it prints its URL. */
-export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<RunningServe> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `opendray serve <args>` and resolves once it prints its URL. `prefix` runs it under
+ * another command (e.g. `prlimit --nofile=N`), which must exec it.
+ */
+export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, prefix: string[] = []): Promise<RunningServe> {
+  const argv = [...prefix, process.execPath, CLI, 'serve', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c));

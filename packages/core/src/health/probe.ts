@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { toWellFormedJson } from '../http/unicode.js';
 
 /** What one `GET {base_url}/health` said, before hysteresis (SPEC §9). */
 export type ProbeOutcome =
@@ -82,7 +83,8 @@ export function classify(status: number, body: Buffer): ProbeOutcome {
 function jsonObject(body: Buffer): Record<string, unknown> | undefined {
   if (body.length === 0) return undefined;
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    // The payload is stored and listed: an upstream's lone surrogate must not break readers.
+    const parsed: unknown = toWellFormedJson(JSON.parse(body.toString('utf8')));
     return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
+import { findIllFormedText } from './unicode.js';
 
 /**
  * Reads a JSON request body: 415 for a content type that is not JSON, 413 past
  * `limitBytes` (the socket stops being read), 400 `invalid_json` for bytes that do not parse.
- * An empty body reads as `{}` so routes with only optional fields need none.
+ * An empty body reads as `{}` so routes with only optional fields need none. A string
+ * (or key) that is not valid Unicode is a 400 naming it: nothing stored can break a reader.
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -16,11 +18,15 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const raw = await readLimited(req, limitBytes);
   if (raw.length === 0) return {};
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new GatewayError('invalid_json', 'request body is not valid JSON');
   }
+  const illFormed = findIllFormedText(body);
+  if (illFormed) throw new GatewayError('validation_failed', `${illFormed}: must be valid Unicode (a lone UTF-16 surrogate was sent)`);
+  return body;
 }
 
 function isJsonType(type: string | undefined): boolean {

@@ -1,4 +1,5 @@
 import type { Capability, GatewayContext } from '../context.js';
+import type { HealthCheck } from '../stores/storage-health.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { sessionRoutes } from './routes.js';
@@ -17,20 +18,21 @@ export type {
 /**
  * Sessions and providers (SPEC §4, §5): the session manager, every session route, the
  * `/stream` WebSocket, and the provider registry's routes. At start, sessions stored as
- * running come back `interrupted`; at stop every session is stopped, marked `interrupted`
- * and saved with its tail. Deleting an integration stops its sessions.
+ * running come back `interrupted`; at shutdown (drain, before sockets close) every session
+ * is saved, stopped, marked `interrupted` and saved with its tail. Deleting an integration stops its sessions.
  */
-export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager } {
+export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager; healthChecks: HealthCheck[] } {
   const providers = createProviderRegistry(ctx);
   const internals = createSessionManager(ctx, providers);
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
 
   // Embedders get the manager without the lifecycle methods the gateway owns.
-  const { load: _load, shutdown: _shutdown, stopAllOf: _stopAllOf, ...manager } = internals;
+  const { load: _load, shutdown: _shutdown, stopAllOf: _stopAllOf, output: _output, ...manager } = internals;
 
   return {
     manager,
+    healthChecks: [async () => (await internals.output?.health()) ?? null],
     routes: [...sessionRoutes(internals), ...providers.routes],
     upgrades: [stream],
     async start() {
@@ -41,10 +43,13 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
         if (typeof id === 'string') void internals.stopAllOf(id);
       });
     },
-    async stop() {
+    // First, while every socket is open: subscribers see each session.ended (interrupted).
+    async drain() {
       unsubscribe?.();
       await internals.shutdown();
-      stream.closeAll();
+    },
+    async stop() {
+      await stream.closeAll();
       await providers.stop();
     },
   };

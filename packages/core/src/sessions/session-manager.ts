@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { Session, SessionState } from '@opendray/sdk/wire';
+import type { Session } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { GatewayError, badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { spawnFailure } from '../pty/spawn-failure.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
 import type { SessionRecord } from '../stores/types.js';
 import type { FlowHandle } from './driver-lease.js';
 import { parseInput, submittedMessage, type SessionInput } from './input.js';
+import { createOutputLog, type OutputLog } from './output-log.js';
 import { SessionPersistence } from './persistence.js';
+import { recoverOutput, restoredRecord } from './restore.js';
+import { shutdownSessions } from './shutdown.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
@@ -22,13 +26,14 @@ export type { EndInfo, SessionListener } from './session.js';
 
 /** The pause between a `text` and its submit key: agent TUIs take a burst ending in Enter for a paste (SPEC §5.6). */
 export const SUBMIT_DELAY_MS = 60;
-const LIVE_STATES = new Set<SessionState>(['running', 'idle']);
 
 /** The manager plus what only the capability calls. */
 export interface SessionManagerInternals extends SessionManager {
   load(): Promise<void>;
   /** Stops every session as `interrupted` and saves everything (gateway shutdown). */
   shutdown(): Promise<void>;
+  /** The per-session output files, when `outputDir` is set (retention calls `remove` / `bytesOnDisk`). */
+  readonly output: OutputLog | undefined;
   /** Stops the live sessions of an integration (it was deleted). */
   stopAllOf(integrationId: string): Promise<void>;
 }
@@ -38,14 +43,25 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
   /** Creates and restarts in progress per integration, counted against `max_sessions`. */
   const pending = new Map<string, number>();
   const starting = new Set<string>();
-  const persistence = new SessionPersistence(ctx.stores.sessions, ctx.logger, (s) => sessions.get(s.id) === s);
+  /** Sessions whose store delete is under way: no write may bring them back. */
+  const deleting = new Set<string>();
+  const { outputDir, bufferBytes } = ctx.options;
+  const output = outputDir ? createOutputLog({ dir: outputDir, segmentBytes: bufferBytes, logger: ctx.logger }) : undefined;
+  const persistence = new SessionPersistence(
+    ctx.stores.sessions,
+    ctx.logger,
+    (s) => sessions.get(s.id) === s && !deleting.has(s.id),
+    output,
+    bufferBytes,
+  );
   const deps = {
     ctx,
-    persist: (s: LiveSession) => {
-      // An end is saved with its tail (SPEC §5.3: the tail stays readable after a restart).
-      void (s.live ? persistence.saveRecord(s) : persistence.saveTail(s));
-    },
-    loadTail: (id: string) => ctx.stores.sessions.loadTail(id),
+    // An end is saved with its tail (SPEC §5.3: the tail stays readable after a restart).
+    persist: (s: LiveSession) => (s.live ? persistence.saveRecord(s) : persistence.saveTail(s)),
+    loadTail: (id: string) => persistence.loadTail(id),
+    ...(output
+      ? { output: { record: (s: LiveSession, chunk: Buffer, offset: number) => persistence.recordOutput(s, chunk, offset), flush: (s: LiveSession) => persistence.flushOutput(s) } }
+      : {}),
   };
 
   const must = (id: string): LiveSession => {
@@ -87,7 +103,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         encoding: null,
       });
     } catch (err) {
-      throw conflict(`could not start ${launch.command}: ${err instanceof Error ? err.message : String(err)}`);
+      throw spawnFailure(launch.command, err);
     }
     session.attach(pty, launch.submitKey, ring);
   };
@@ -130,14 +146,17 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           history: [],
         };
         const session = new LiveSession(record, deps);
+        // Stored before anything runs or is published: a failed write (503) leaves nothing behind.
+        await ctx.stores.sessions.put(session.toRecord());
         sessions.set(id, session);
         try {
           spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
+          await ctx.stores.sessions.delete(id).catch((e: unknown) => ctx.logger.error('could not drop a session that failed to start', { session_id: id, error: e }));
           throw err;
         }
-        await persistence.saveRecord(session);
+        session.persistQuietly(); // its pid; a restart finds it interrupted either way
         return session.view();
       } finally {
         release();
@@ -163,6 +182,8 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const input: SessionInput = parseInput(body);
       if (!session.live) throw conflict('session is not running');
       const message = submittedMessage(input);
+      // The history entry is stored before anything is typed: a failed write (503) types nothing.
+      if (message !== undefined) await session.addHistory(message);
       await session.enqueueInput(async () => {
         if (input.kind === 'data') session.write(input.data);
         else if (input.kind === 'keys') session.write(input.bytes);
@@ -172,7 +193,6 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           session.write(session.submitKey);
         }
       });
-      if (message !== undefined) session.addHistory(message);
     },
 
     write: (id, data) => must(id).write(data),
@@ -180,7 +200,14 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 
     async stop(id) {
       const session = must(id);
+      const wasLive = session.live;
       await session.stop('stopped');
+      // Answered once the stopped state is stored (a restart must not say interrupted).
+      if (wasLive) {
+        await persistence.saveRecord(session).catch((err: unknown) => {
+          throw new GatewayError('unavailable', `the session was stopped, but its state could not be saved (${err instanceof GatewayError ? err.message : 'storage unavailable'})`, { cause: err });
+        });
+      }
       return session.view();
     },
 
@@ -203,7 +230,12 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         const ring = await session.ringOf();
         if (sessions.get(id) !== session) throw notFound('session');
         spawn(session, launch, ring);
-        await persistence.saveRecord(session);
+        try {
+          await persistence.saveRecord(session);
+        } catch (err) {
+          await session.stop('stopped');
+          throw err;
+        }
         return session.view();
       } finally {
         starting.delete(id);
@@ -215,12 +247,25 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const session = sessions.get(id);
       if (!session) return false;
       await session.stop('stopped');
-      if (sessions.get(id) !== session) return false;
+      if (sessions.get(id) !== session || deleting.has(id)) return false;
+      deleting.add(id);
+      let files: { undo(): Promise<void>; finish(): Promise<void> } | undefined;
+      try {
+        await persistence.settle(id);
+        files = await output?.retire(id);
+        await ctx.stores.sessions.delete(id);
+      } catch (err) {
+        // Not deleted: it stays, stopped, with its output, and its record is brought up to date.
+        await files?.undo().catch((e: unknown) => ctx.logger.error('could not restore session output files', { session_id: id, error: e }));
+        deleting.delete(id);
+        session.persistQuietly();
+        throw err;
+      }
+      deleting.delete(id);
       sessions.delete(id);
       session.dispose();
-      await persistence.settle(id);
       persistence.forget(id);
-      await ctx.stores.sessions.delete(id);
+      await files?.finish().catch((err: unknown) => ctx.logger.warn('could not remove session output files', { session_id: id, error: err }));
       return true;
     },
 
@@ -266,24 +311,27 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       return { session: session.view(), backlog, ended: endInfoOf(session.record), read, oldest, repaint, flow: NO_FLOW, detach: () => {} };
     },
 
+    output,
+
     async load() {
-      for (const record of await ctx.stores.sessions.list()) {
-        const session = new LiveSession(record, deps);
-        sessions.set(record.id, session);
-        if (LIVE_STATES.has(record.state)) {
-          // It was running when the gateway went down without a clean stop (SPEC §5.3).
-          const { pid: _p, idle_since: _i, ...rest } = record;
-          session.record = { ...rest, state: 'interrupted', ended_at: rest.ended_at ?? isoTime(ctx.clock.now()) };
-          await persistence.saveRecord(session);
-        }
-      }
+      const records = await ctx.stores.sessions.list();
+      await recoverOutput(output, records, ctx.logger);
+      const saves = await Promise.all(
+        records.map(async (stored) => {
+          const session = new LiveSession(stored, deps);
+          sessions.set(stored.id, session);
+          const { record, changed } = await restoredRecord(stored, output, ctx.clock);
+          session.record = record;
+          return changed ? persistence.saveRecord(session).catch(() => undefined) : undefined;
+        }),
+      );
+      await Promise.all(saves);
       persistence.startPeriodic(() => sessions.values());
     },
 
     async shutdown() {
       persistence.stopPeriodic();
-      await Promise.all([...sessions.values()].map((s) => s.stop('interrupted')));
-      await persistence.settle();
+      await shutdownSessions([...sessions.values()], { persistence, store: ctx.stores.sessions, clock: ctx.clock, logger: ctx.logger, graceMs: ctx.options.stopGraceMs });
       for (const s of sessions.values()) s.dispose();
     },
 
@@ -292,6 +340,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       await Promise.all(mine.map((s) => s.stop('stopped')));
     },
   };
+
   return manager;
 }
 

@@ -3,7 +3,7 @@ import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
 import { conflict } from '../errors.js';
 import { createSerialQueue } from '../serial-queue.js';
-import { signalName, signalNumber, signalSession } from '../pty/process-group.js';
+import { reapSession, signalName, signalNumber, terminateSession, trackChild, type SessionLeader } from '../pty/process-group.js';
 import type { PtyProcess } from '../pty/types.js';
 import type { SessionRecord } from '../stores/types.js';
 import { DriverLease } from './driver-lease.js';
@@ -33,9 +33,15 @@ export interface SessionListener {
 /** What a session needs from its manager. */
 export interface SessionDeps {
   ctx: Pick<GatewayContext, 'bus' | 'clock' | 'logger' | 'options'>;
-  /** Schedules a write of the record (coalesced by the manager). */
-  persist(session: LiveSession): void;
+  /** Schedules a write of the record (coalesced by the manager); resolves once it is stored. */
+  persist(session: LiveSession): Promise<void>;
   loadTail(id: string): Promise<{ start: number; bytes: Buffer } | undefined>;
+  /**
+   * The output log, when output goes to disk: each read is handed to `record` before
+   * anything else sees it, and `flush` runs before a cursor is shown (SPEC §5.4: the cursor
+   * never moves back, even after a crash).
+   */
+  output?: { record(session: LiveSession, chunk: Buffer, offset: number): void; flush(session: LiveSession): void };
 }
 
 const LIVE: ReadonlySet<SessionState> = new Set(['running', 'idle']);
@@ -69,7 +75,10 @@ export class LiveSession {
   private finishExit: (() => void) | null = null;
   private killTimers: NodeJS.Timeout[] = [];
   private readonly inputQueue = createSerialQueue();
+  private leader: SessionLeader | undefined;
+  private reaping: Promise<void> = Promise.resolve();
   private readonly batch = new OutputBatcher((chunk, offset) => {
+    this.deps.output?.flush(this);
     for (const l of this.listeners) guard(() => l.data(chunk, offset), this.deps);
   });
 
@@ -80,8 +89,10 @@ export class LiveSession {
     this.history = record.history ?? [];
     this.screen = new SessionScreen({ cols: record.cols, rows: record.rows });
     this.output = new OutputCoalescer({
-      publish: ({ offset, bytes }) =>
-        this.publish('session.output', { session_id: this.id, data: bytes.toString('utf8'), offset, bytes: bytes.length }),
+      publish: ({ offset, bytes }) => {
+        this.deps.output?.flush(this);
+        this.publish('session.output', { session_id: this.id, data: bytes.toString('utf8'), offset, bytes: bytes.length });
+      },
     });
   }
 
@@ -96,29 +107,40 @@ export class LiveSession {
 
   /** The wire shape (SPEC §5.2): no env, model, agent id or history. */
   view(): Session {
+    this.deps.output?.flush(this);
     const { env: _env, model: _model, agent_session_id: _agent, history: _history, ...session } = this.record;
     return { ...session, args: [...session.args] };
   }
 
   /** The record as persisted. */
   toRecord(): SessionRecord {
+    this.deps.output?.flush(this);
     return { ...this.record, history: [...this.history] };
   }
 
   /**
    * The ring: in memory while the session runs (and until its tail is stored), else read
-   * from the stored tail — not kept, so ended sessions cost no memory. No stored tail
-   * yields an empty ring at the recorded cursor, which never moves backwards.
+   * from the stored tail — not kept, so ended sessions cost no memory. No stored tail (or
+   * one that ends before the recorded cursor) yields an empty ring at the recorded cursor,
+   * which never moves backwards.
    */
   async ringOf(): Promise<RingBuffer> {
-    if (this.ring) return this.ring;
+    if (this.ring) return this.ringIfLoaded()!;
     const tail = await this.deps.loadTail(this.id);
-    return this.ring ?? new RingBuffer(this.deps.ctx.options.bufferBytes, tail ?? { start: this.record.bytes_out, bytes: Buffer.alloc(0) });
+    if (this.ring) return this.ringIfLoaded()!;
+    const usable = tail && tail.start + tail.bytes.length >= this.record.bytes_out ? tail : undefined;
+    return new RingBuffer(this.deps.ctx.options.bufferBytes, usable ?? { start: this.record.bytes_out, bytes: Buffer.alloc(0) });
   }
 
   /** The ring if it is in memory (always, while running). */
   ringIfLoaded(): RingBuffer | null {
+    if (this.ring) this.deps.output?.flush(this);
     return this.ring;
+  }
+
+  /** Resolves once nothing of the session's process tree is left (after a stop or an end). */
+  get reaped(): Promise<void> {
+    return this.reaping;
   }
 
   /** Lets go of an ended session's ring once its tail is safely stored; reloaded on demand. */
@@ -139,6 +161,7 @@ export class LiveSession {
     const now = this.deps.ctx.clock.now();
     this.lease.reset();
     this.pty = pty;
+    this.leader = trackChild(pty.pid);
     this.ring = ring;
     this.submitKey = submitKey;
     this.stopAs = null;
@@ -174,6 +197,7 @@ export class LiveSession {
     return this.inputQueue.run(step);
   }
 
+  /** The new size is saved in the background (it matters only for a restart). */
   resize(cols: number, rows: number): void {
     if (!this.pty || !this.live) throw conflict('session is not running');
     this.pty.resize(cols, rows);
@@ -181,13 +205,21 @@ export class LiveSession {
     this.record = { ...this.record, cols, rows };
     this.screen.noteResize(this.ring?.cursor ?? this.record.bytes_out, cols, rows);
     for (const l of this.listeners) guard(() => l.resize?.(cols, rows), this.deps);
-    this.deps.persist(this);
+    this.persistQuietly();
   }
 
-  addHistory(text: string): void {
-    this.history.push({ ts: isoTime(this.deps.ctx.clock.now()), text: text.slice(0, MAX_HISTORY_TEXT), session_id: this.id });
+  /** Adds a submitted message; resolves once stored, else it is taken back and the error thrown. */
+  async addHistory(text: string): Promise<void> {
+    const entry: HistoryEntry = { ts: isoTime(this.deps.ctx.clock.now()), text: text.slice(0, MAX_HISTORY_TEXT), session_id: this.id };
+    this.history.push(entry);
     if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
-    this.deps.persist(this);
+    try {
+      await this.deps.persist(this);
+    } catch (err) {
+      const at = this.history.indexOf(entry);
+      if (at >= 0) this.history.splice(at, 1);
+      throw err;
+    }
   }
 
   /**
@@ -201,13 +233,19 @@ export class LiveSession {
     this.stopAs = as;
     // A paused PTY would hide the exit: the last output is read whoever drives.
     this.lease.reset();
-    this.signal(pty, ['SIGHUP', 'SIGTERM']);
     const grace = this.deps.ctx.options.stopGraceMs;
-    this.killTimers.push(
-      setTimeout(() => this.signal(pty, ['SIGKILL']), grace),
-      // A backend that never reports the exit must not keep the session (or shutdown) waiting.
-      setTimeout(() => this.onExit(pty, -1, signalNumber('SIGKILL')), grace + EXIT_BACKSTOP_MS),
-    );
+    if (this.leader) {
+      // The whole tree, also what outlives the leader (SPEC §5.7); never cancelled by its exit.
+      this.reaping = terminateSession(this.leader, grace, this.exited).catch((err: unknown) =>
+        this.deps.ctx.logger.warn('could not stop every process of a session', { session_id: this.id, error: err }),
+      );
+    } else {
+      // Not a child of ours (a test double's pid): the backend is asked to kill it.
+      for (const s of ['SIGHUP', 'SIGTERM']) guard(() => pty.kill(s), this.deps);
+      this.killTimers.push(setTimeout(() => guard(() => pty.kill('SIGKILL'), this.deps), grace));
+    }
+    // A backend that never reports the exit must not keep the session (or shutdown) waiting.
+    this.killTimers.push(setTimeout(() => this.onExit(pty, -1, signalNumber('SIGKILL')), grace + EXIT_BACKSTOP_MS));
     return this.exited;
   }
 
@@ -220,14 +258,16 @@ export class LiveSession {
     this.screen.dispose();
   }
 
-  /** Signals the process's whole session; a backend without a real pid is asked to kill it. */
-  private signal(pty: PtyProcess, signals: NodeJS.Signals[]): void {
-    if (!signalSession(pty.pid, signals)) for (const s of signals) guard(() => pty.kill(s), this.deps);
+  /** Saves the record in the background: a failure is logged (and shown by `/health`). */
+  persistQuietly(): void {
+    this.deps.persist(this).catch(() => undefined);
   }
 
   private onData(chunk: Buffer): void {
     const ring = this.ring!;
     const offset = ring.cursor;
+    // On disk before anyone can see it (SPEC §5.4).
+    this.deps.output?.record(this, chunk, offset);
     ring.write(chunk);
     this.record.bytes_out = ring.cursor;
     this.lastOutputAt = Date.now();
@@ -262,9 +302,14 @@ export class LiveSession {
       bytes_out: this.ring?.cursor ?? this.record.bytes_out,
     };
     const info: EndInfo = { exit_code, ...(name ? { signal: name } : {}), state, cursor: this.record.bytes_out };
+    // What the process left behind in its session is stopped too: no leftover holds the PTY.
+    if (!this.stopAs && this.leader) {
+      const leader = this.leader;
+      this.reaping = reapSession(leader, this.deps.ctx.options.stopGraceMs).catch(() => undefined);
+    }
     for (const l of this.listeners) guard(() => l.ended?.(info), this.deps);
     this.publish('session.ended', { session_id: this.id, ...info });
-    this.deps.persist(this);
+    this.persistQuietly();
     this.finishExit?.();
     this.finishExit = null;
   }

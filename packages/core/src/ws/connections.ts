@@ -13,8 +13,8 @@ export interface ConnectionRegistry {
    */
   revoke(integrationId: string, reason?: string, code?: number): number;
   count(integrationId: string): number;
-  /** Closes everything (gateway shutdown). */
-  closeAll(code: number, reason: string): void;
+  /** Closes everything (gateway shutdown); resolves once every socket is closed (≤ 2 s). */
+  closeAll(code: number, reason: string): Promise<void>;
 }
 
 export function createConnectionRegistry(): ConnectionRegistry {
@@ -41,8 +41,8 @@ export function createConnectionRegistry(): ConnectionRegistry {
     count(integrationId) {
       return byIntegration.get(integrationId)?.size ?? 0;
     },
-    closeAll(code, reason) {
-      for (const ws of all) closeHard(ws, code, reason);
+    async closeAll(code, reason) {
+      await Promise.all([...all].map((ws) => closeGracefully(ws, code, reason)));
     },
   };
 }
@@ -59,4 +59,28 @@ export function closeHard(ws: WebSocket, code: number, reason: string): void {
   setTimeout(() => {
     if (ws.readyState !== ws.CLOSED) ws.terminate();
   }, 500).unref();
+}
+
+/** At shutdown: how long a peer may take to answer the close frame before it is dropped. */
+const SHUTDOWN_CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Sends a close frame after whatever is queued (so events published just before arrive
+ * first) and resolves once the socket is closed; a peer that does not answer within 2 s is
+ * dropped. Used at shutdown, where a 500 ms cut would turn slow peers' 1001 into 1006.
+ */
+export function closeGracefully(ws: WebSocket, code: number, reason: string, waitMs = SHUTDOWN_CLOSE_WAIT_MS): Promise<void> {
+  if (ws.readyState === ws.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), waitMs);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      ws.close(code, reason);
+    } catch {
+      ws.terminate();
+    }
+  });
 }

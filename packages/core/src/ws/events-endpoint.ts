@@ -7,7 +7,7 @@ import { parseEventsQuery } from '../events/query.js';
 import { attachSubscriber } from '../events/subscriber.js';
 import { Outbound, closeBehindBacklog } from './backpressure.js';
 import { CloseCode } from './close-codes.js';
-import { closeHard } from './connections.js';
+import { closeGracefully } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
 import { EVENTS_DOC } from './endpoint-docs.js';
 import type { UpgradeEndpoint } from './upgrade.js';
@@ -81,7 +81,7 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
   return {
     upgrades: [endpoint],
     async stop() {
-      for (const ws of wss.clients) closeHard(ws, CloseCode.goingAway, 'gateway shutting down');
+      await Promise.all([...wss.clients].map((ws) => closeGracefully(ws, CloseCode.goingAway, 'gateway shutting down')));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

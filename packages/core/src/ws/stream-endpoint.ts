@@ -9,7 +9,7 @@ import type { SessionManager } from '../sessions/session-manager.js';
 import { StreamViewer, type StreamMode } from '../sessions/stream-viewer.js';
 import { readQuery } from '../validation/query.js';
 import { CloseCode } from './close-codes.js';
-import { closeHard } from './connections.js';
+import { closeGracefully, closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
 import { STREAM_DOC } from './endpoint-docs.js';
 import { parseClientControl } from './stream-control.js';
@@ -17,7 +17,8 @@ import type { UpgradeEndpoint } from './upgrade.js';
 
 /** The stream endpoint plus a way to close its sockets at shutdown. */
 export interface StreamEndpoint extends UpgradeEndpoint {
-  closeAll(): void;
+  /** Closes every stream socket with 1001; resolves once they are closed. */
+  closeAll(): Promise<void>;
 }
 
 /**
@@ -99,8 +100,8 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
         }
       }
     },
-    closeAll() {
-      for (const ws of wss.clients) closeHard(ws, CloseCode.goingAway, 'gateway shutting down');
+    async closeAll() {
+      await Promise.all([...wss.clients].map((ws) => closeGracefully(ws, CloseCode.goingAway, 'gateway shutting down')));
     },
   };
 }

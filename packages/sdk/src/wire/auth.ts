@@ -37,6 +37,7 @@ export const Health = named(
     status: T.Union([T.Literal('ok'), T.Literal('degraded')]),
     version: T.String(),
     uptime_s: count('Seconds since the gateway started'),
+    reason: T.Optional(T.String({ description: 'Only when degraded: what fails (store unreachable, store file gone, writes failing, session output not written)' })),
   }),
 );
 export type Health = Static<typeof Health>;

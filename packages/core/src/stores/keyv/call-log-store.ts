@@ -2,6 +2,7 @@ import type Keyv from 'keyv';
 import type { CallEntry, CallPage } from '@opendray/sdk/wire';
 import { badRequest } from '../../errors.js';
 import type { CallLogStore } from '../types.js';
+import { writerFor, type WriteOp } from './writer.js';
 
 const SEGMENT_ROWS = 1000;
 const META_KEY = 'calls:meta';
@@ -23,6 +24,7 @@ interface Meta {
  * scan of memory, not of the store, and a page of one integration scans only its rows. Cursors are row numbers, stable across pruning.
  */
 export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
+  const writer = writerFor(keyv);
   let meta: Meta = { first: 0, rows: 0 };
   // rows[i] is row number (firstRow + i).
   let rows: CallEntry[] = [];
@@ -75,9 +77,11 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
     return `[${tail.json.join(',')}]`;
   };
 
+  // The call log is written in batches nobody waits for: `normal` durability (docs/durability.md).
   const writeSegments = async (from: number, to: number): Promise<void> => {
-    for (let n = from; n <= to; n++) await keyv.set(segKey(n), tailJson(n) ?? segmentOf(n));
-    await keyv.set(META_KEY, meta);
+    const ops: WriteOp[] = [];
+    for (let n = from; n <= to; n++) ops.push({ key: segKey(n), value: tailJson(n) ?? segmentOf(n) });
+    await writer.apply([...ops, { key: META_KEY, value: { ...meta } }], 'normal');
   };
 
   /** Keeps the JSON text of a row of the segment being filled. */
@@ -158,11 +162,12 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
         else if (k > 0) list.splice(0, k);
       }
       const segments = Math.floor(firstRow / SEGMENT_ROWS) - meta.first;
-      for (let n = meta.first; n < meta.first + segments; n++) await keyv.delete(segKey(n));
+      const ops: WriteOp[] = [];
+      for (let n = meta.first; n < meta.first + segments; n++) ops.push({ key: segKey(n), delete: true });
       meta.first += segments;
       // Blank the expired head of the segment that is now first, so no pruned row stays on disk.
-      if (firstRow % SEGMENT_ROWS !== 0 && meta.first * SEGMENT_ROWS < meta.rows) await keyv.set(segKey(meta.first), segmentOf(meta.first));
-      await keyv.set(META_KEY, meta);
+      if (firstRow % SEGMENT_ROWS !== 0 && meta.first * SEGMENT_ROWS < meta.rows) ops.push({ key: segKey(meta.first), value: segmentOf(meta.first) });
+      await writer.apply([...ops, { key: META_KEY, value: { ...meta } }], 'normal');
       return drop;
     },
   };

@@ -1,7 +1,9 @@
 import type Keyv from 'keyv';
 import { conflict } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import type { IntegrationRecord, IntegrationStore } from '../types.js';
 import { KeyvCollection } from './collection.js';
+import { checkIntegration } from './record-checks.js';
 
 /**
  * Integrations on keyv, with in-memory indexes by id, lookup id (current and grace key),
@@ -10,10 +12,12 @@ import { KeyvCollection } from './collection.js';
  * Every check-and-write happens without yielding between the check and the index
  * update: of N concurrent registrations of one name exactly one wins, and concurrent
  * `update`s each apply their `fn` to the latest record. Names are unique ignoring case.
- * Returned records are shared: callers must not mutate them (use `update`).
+ * Returned records are shared: callers must not mutate them (use `update`). A write that
+ * fails (503) is undone in memory: a failed registration neither lists nor holds its name,
+ * a failed delete leaves the integration in place.
  */
-export function createKeyvIntegrationStore(keyv: Keyv): IntegrationStore {
-  const items = new KeyvCollection<IntegrationRecord>(keyv, 'integration');
+export function createKeyvIntegrationStore(keyv: Keyv, options: { logger?: Logger } = {}): IntegrationStore {
+  const items = new KeyvCollection<IntegrationRecord>(keyv, 'integration', { check: checkIntegration, ...options });
   const byId = new Map<string, IntegrationRecord>();
   const byLookup = new Map<string, string>();
   const byName = new Map<string, string>();
@@ -80,7 +84,15 @@ export function createKeyvIntegrationStore(keyv: Keyv): IntegrationStore {
       assertUnique(record);
       byId.set(record.id, record);
       addKeys(record);
-      await items.put(record);
+      try {
+        await items.put(record);
+      } catch (err) {
+        if (byId.get(record.id) === record) {
+          byId.delete(record.id);
+          dropKeys(record);
+        }
+        throw err;
+      }
     },
     async update(id, fn) {
       await ready();
@@ -91,7 +103,16 @@ export function createKeyvIntegrationStore(keyv: Keyv): IntegrationStore {
       dropKeys(current);
       byId.set(id, next);
       addKeys(next);
-      await items.put(next);
+      try {
+        await items.put(next);
+      } catch (err) {
+        if (byId.get(id) === next) {
+          dropKeys(next);
+          byId.set(id, current);
+          addKeys(current);
+        }
+        throw err;
+      }
       return next;
     },
     async delete(id) {
@@ -100,7 +121,15 @@ export function createKeyvIntegrationStore(keyv: Keyv): IntegrationStore {
       if (!current) return false;
       byId.delete(id);
       dropKeys(current);
-      await items.delete(id);
+      try {
+        await items.delete(id);
+      } catch (err) {
+        if (!byId.has(id)) {
+          byId.set(id, current);
+          addKeys(current);
+        }
+        throw err;
+      }
       return true;
     },
   };

@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import type { ProviderConfigStore } from '../types.js';
+import { writerFor } from './writer.js';
 
 /**
  * Per-provider config objects on keyv, one key per provider (secrets included; redaction
@@ -7,6 +8,7 @@ import type { ProviderConfigStore } from '../types.js';
  */
 export function createKeyvProviderConfigStore(keyv: Keyv): ProviderConfigStore {
   const key = (id: string): string => `provider-config:${id}`;
+  const writer = writerFor(keyv);
   return {
     async get(id) {
       const value: unknown = await keyv.get(key(id));
@@ -14,7 +16,7 @@ export function createKeyvProviderConfigStore(keyv: Keyv): ProviderConfigStore {
       return { ...(value as Record<string, unknown>) };
     },
     async set(id, config) {
-      await keyv.set(key(id), { ...config });
+      await writer.apply([{ key: key(id), value: { ...config } }]);
     },
   };
 }
