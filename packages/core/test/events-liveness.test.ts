@@ -114,7 +114,7 @@ describe('events: a slow consumer (SPEC §6 backpressure)', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     await pacing;
-    const final = bus.publish('session.output', { session_id: 'ses_1', data: 'tail' }).seq;
+    const final = bus.publish('session.output', { session_id: 'ses_1', data: 'tail', offset: 0, bytes: 4 }).seq;
     await waitFor(() => slow.seqs.includes(final), 20_000);
     expect(slow.ws.readyState).toBe(WebSocket.OPEN);
   });
