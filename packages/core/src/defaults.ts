@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type Keyv from 'keyv';
 import { systemClock } from './clock.js';
 import type { ResolvedOptions } from './context.js';
+import { resolveLimits } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
 import { createKeyvCallLogStore } from './stores/keyv/call-log-store.js';
@@ -45,6 +46,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     healthTimeoutMs: positiveInt('healthTimeoutMs', options.healthTimeoutMs, 5_000),
     proxyTimeoutMs: positiveInt('proxyTimeoutMs', options.proxyTimeoutMs, 60_000),
     clock: options.clock ?? systemClock,
+    limits: resolveLimits(options.limits),
   };
 }
 

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'missing_scope',
   'not_found',
   'method_not_allowed',
+  'request_timeout',
   'conflict',
   'payload_too_large',
   'unsupported_media_type',

@@ -1,6 +1,7 @@
 import type { Capability, GatewayContext } from '../context.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
 import { createProviderRegistry } from './providers/registry.js';
+import { startSessionRetention } from './retention.js';
 import { sessionRoutes } from './routes.js';
 import { createSessionManager, type SessionManager } from './session-manager.js';
 
@@ -25,6 +26,7 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
   const internals = createSessionManager(ctx, providers);
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
+  let stopRetention: (() => void) | null = null;
 
   // Embedders get the manager without the lifecycle methods the gateway owns.
   const { load: _load, shutdown: _shutdown, stopAllOf: _stopAllOf, ...manager } = internals;
@@ -40,9 +42,19 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
         const id = event.data.integration_id;
         if (typeof id === 'string') void internals.stopAllOf(id);
       });
+      // Ended sessions are forgotten past each owner's count, bytes and age (docs/sessions.md).
+      stopRetention = startSessionRetention(ctx.options.sessionRetention ?? {}, {
+        bus: ctx.bus,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        list: () => internals.list(),
+        forget: (id) => internals.delete(id),
+        bufferBytes: ctx.options.bufferBytes,
+      });
     },
     async stop() {
       unsubscribe?.();
+      stopRetention?.();
       await internals.shutdown();
       stream.closeAll();
       await providers.stop();

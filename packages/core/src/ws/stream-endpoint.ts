@@ -43,7 +43,7 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
       const since = parseSince(query.get('since'));
       const canWrite = principalHasScope(principal, 'session:input');
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
+        ctx.connections.track(principal, ws);
         ws.on('error', (err) => ctx.logger.debug('stream socket error', { session_id: id, error: err }));
         startHeartbeat(ws);
         const mode: StreamMode = ws.protocol === STREAM_SUBPROTOCOL_V2 ? 'v2' : 'default';
