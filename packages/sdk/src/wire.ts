@@ -114,6 +114,11 @@ export interface CallEntry {
   bytes_out: number;
   request_id: string;
   remote_addr: string;
+  /**
+   * On a row that stands for several rate-limited refusals from one address in one
+   * window: how many (the other fields are the first one's). Absent on ordinary rows.
+   */
+  count?: number;
 }
 
 export interface CallQuery {

@@ -66,6 +66,7 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
       bytes_out: count('Response body bytes'),
       request_id: str(),
       remote_addr: str(),
+      count: count('Rate-limited refusals from one address in one window that this row stands for'),
     },
     'One audited call (SPEC §10)',
   ),
