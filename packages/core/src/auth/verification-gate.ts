@@ -1,3 +1,4 @@
+import { createBoundedQueue } from '../bounded-queue.js';
 import { GatewayError, rateLimited } from '../errors.js';
 
 /** Bounds of the costly credential checks (bcrypt). */
@@ -41,61 +42,14 @@ export function resolveVerificationLimits(limits: VerificationLimits = {}): Requ
   return { concurrency: int('concurrency', 2, 1), maxQueued: int('maxQueued', 64, 0), perAddress: int('perAddress', 8, 1) };
 }
 
-/**
- * A small FIFO concurrency limiter with a bounded queue and a per-address cap
- * (docs/abuse-resistance.md). Hand-written because the job is "limit + bounded queue +
- * per-key cap + refuse", which no common limiter does in one piece.
- */
+/** The bounded queue of every bcrypt check of a credential (docs/abuse-resistance.md). */
 export function createVerificationGate(limits: VerificationLimits = {}): VerificationGate {
   const { concurrency, maxQueued, perAddress } = resolveVerificationLimits(limits);
-  const waiting: Array<() => void> = [];
-  const perAddr = new Map<string, number>();
-  let running = 0;
-  let started = 0;
-
-  // A slot is taken on the waiter's behalf when it is woken, so a newcomer arriving
-  // before the waiter resumes cannot take the same slot.
-  const next = (): void => {
-    while (running < concurrency && waiting.length) {
-      running++;
-      waiting.shift()!();
-    }
-  };
-
-  return {
-    async run(address, work) {
-      const mine = address === null ? 0 : (perAddr.get(address) ?? 0);
-      if (mine >= perAddress) throw rateLimited(1, 'too many credential checks in flight from this address');
-      if (running >= concurrency && waiting.length >= maxQueued) {
-        throw new GatewayError('unavailable', 'too many credential checks in progress, retry shortly', { headers: { 'Retry-After': '1' } });
-      }
-      if (address !== null) perAddr.set(address, mine + 1);
-      try {
-        if (running < concurrency) running++;
-        else await new Promise<void>((resolve) => waiting.push(resolve));
-        started++;
-        try {
-          return await work();
-        } finally {
-          running--;
-          next();
-        }
-      } finally {
-        if (address !== null) {
-          const left = (perAddr.get(address) ?? 1) - 1;
-          if (left > 0) perAddr.set(address, left);
-          else perAddr.delete(address);
-        }
-      }
-    },
-    get running() {
-      return running;
-    },
-    get queued() {
-      return waiting.length;
-    },
-    get started() {
-      return started;
-    },
-  };
+  return createBoundedQueue({
+    concurrency,
+    maxQueued,
+    perKey: perAddress,
+    keyFull: () => rateLimited(1, 'too many credential checks in flight from this address'),
+    full: () => new GatewayError('unavailable', 'too many credential checks in progress, retry shortly', { headers: { 'Retry-After': '1' } }),
+  });
 }
