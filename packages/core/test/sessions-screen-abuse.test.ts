@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import serializeModule from '@xterm/addon-serialize';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSession, TEST_PROVIDERS } from './fixtures/sessions.js';
 import { readBuffer, startGateway, waitForOutput, type TestGateway } from './support/gateway.js';
 
@@ -39,13 +40,15 @@ describe('/screen under load', () => {
   it('serves an unchanged screen from its cache: 10 concurrent calls share one render, even with no queue', async () => {
     t = await startGateway({ providers: TEST_PROVIDERS, limits: { screenRenders: { concurrency: 1, maxQueued: 0 } } });
     const id = await bigScreen(t, 'one');
+    const serialize = vi.spyOn(serializeModule.SerializeAddon.prototype, 'serialize');
     const answers = await Promise.all(Array.from({ length: 10 }, () => ansi(t!, id)));
     expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
     const bodies = await Promise.all(answers.map((r) => r.text()));
     expect(new Set(bodies).size).toBe(1);
     expect(bodies[0]!.length).toBeGreaterThan(900_000);
-    // Cached: again, and as JSON next to it.
+    // Cached: again, and as JSON next to it; one serialisation in all.
     expect(await (await ansi(t, id)).text()).toBe(bodies[0]);
+    expect(serialize).toHaveBeenCalledTimes(1);
     const json = await t.apiJson(`/sessions/${id}/screen`);
     expect(json.status).toBe(200);
     expect(json.body.lines).toHaveLength(1000);
@@ -56,6 +59,8 @@ describe('/screen under load', () => {
     const changed = await (await ansi(t, id)).text();
     expect(changed).not.toBe(bodies[0]);
     expect(changed).toContain('AFTER-CHANGE');
+    expect(serialize).toHaveBeenCalledTimes(2);
+    serialize.mockRestore();
   }, 60_000);
 
   it('bounds renders gateway-wide: different screens past the queue are refused with 429 and Retry-After', async () => {
