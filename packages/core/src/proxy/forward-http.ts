@@ -8,6 +8,7 @@ import type { ProxyEngine } from './engine.js';
 import { clientResponseHeaders, headersFor } from './headers.js';
 import { recordOutbound } from './calls.js';
 import { publicPrefixOf } from './paths.js';
+import { watchPlainExchange } from './response-check.js';
 import type { UpstreamTarget } from './target.js';
 
 /**
@@ -60,6 +61,13 @@ export function forwardHttp(
       pr.setTimeout(ctx.options.proxyTimeoutMs, () => {
         timedOut = true;
         pr.destroy();
+      });
+      // A 101 (or a silent close) to a plain request is a broken upstream: 502, never a hang.
+      watchPlainExchange(pr, (why) => {
+        if (res.headersSent || res.destroyed) return;
+        ctx.logger.warn('proxy upstream misbehaved', { integration_id: integration.id, request_id: rc.requestId, why });
+        if (!req.complete) res.setHeader('Connection', 'close');
+        bytesOut = writeError(res, new GatewayError('upstream_error', `integration ${integration.route_prefix} ${why}`), rc.requestId);
       });
     },
     onProxyRes(upstream) {
