@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
+import { boundsOptions } from '../config/bounds.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
 
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'listen port (OPENDRAY_PORT, default 8770)')
     .option('--data-dir <dir>', 'data directory (OPENDRAY_DATA_DIR, default ~/.opendray)')
     .option('--config <file>', 'config file, .json or .toml (OPENDRAY_CONFIG)')
+    .option('--trust-proxy <list>', 'proxies whose X-Forwarded-For is believed: IPs, CIDRs, "loopback" (OPENDRAY_TRUST_PROXY)')
     .addHelpText('after', `\nEnvironment:\n${SETTINGS.map((s) => `  ${s.env.padEnd(30)} ${s.describe}`).join('\n')}\n`)
     .action(async (flags: Record<string, string | undefined>) => {
       const config = await loadServeConfig(flags);
@@ -42,10 +44,12 @@ async function serve(config: ServeConfig): Promise<void> {
   });
 
   let gateway: Gateway;
+  const bounds = boundsOptions(config);
   try {
     gateway = await createGateway({
+      ...bounds,
       storage: `sqlite://${join(config.data_dir, 'opendray.sqlite')}`,
-      auth: { admin: credentials, ...(config.admin_token ? { adminToken: config.admin_token } : {}) },
+      auth: { ...bounds.auth, admin: credentials, ...(config.admin_token ? { adminToken: config.admin_token } : {}) },
       host: config.host,
       port: config.port,
       bcryptCost: SERVE_BCRYPT_COST,

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { randomToken } from '../security.js';
-import type { AdminCredentials } from './admin.js';
+import { checkAdminPassword, type AdminCredentials } from './admin.js';
 
 /** Where the admin's credentials come from, for the startup message. */
 export type AdminCredentialSource =
@@ -25,6 +25,7 @@ export async function resolveAdminCredentials(opts: {
   const existing = await readKeyFile(path);
   if (existing) return { credentials: existing, origin: { source: 'key-file', path } };
   if (opts.envUser && opts.envPassword) {
+    checkAdminPassword(opts.envPassword, 'OPENDRAY_ADMIN_PASSWORD');
     const passwordHash = await bcrypt.hash(opts.envPassword, opts.bcryptCost);
     return { credentials: { username: opts.envUser, passwordHash }, origin: { source: 'env' } };
   }
