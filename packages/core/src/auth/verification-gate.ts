@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { createBoundedQueue } from '../bounded-queue.js';
 import { GatewayError, rateLimited } from '../errors.js';
 
@@ -6,11 +7,16 @@ export interface VerificationLimits {
   /**
    * bcrypt compares running at once. bcrypt runs on libuv's thread pool (4 threads unless
    * `UV_THREADPOOL_SIZE` says otherwise), which SQLite, `fs` and DNS share: keeping this
-   * below the pool size leaves them threads however many checks are asked for.
-   * @default 2
+   * below the pool size leaves them threads however many checks are asked for, and below
+   * the core count leaves the event loop a core.
+   * @default the number of cores minus one, between 1 and 2
    */
   concurrency?: number;
-  /** Checks waiting for a slot, gateway-wide; past it 503 `unavailable`. @default 64 */
+  /**
+   * Checks waiting for a slot, gateway-wide; past it 503 `unavailable`. At cost 12 a
+   * check takes ~0.25 s, so 16 waiting is a few seconds at most: longer is a timeout anyway.
+   * @default 16
+   */
   maxQueued?: number;
   /** Checks running or waiting per client address; past it 429 `rate_limited`. @default 8 */
   perAddress?: number;
@@ -39,7 +45,12 @@ export function resolveVerificationLimits(limits: VerificationLimits = {}): Requ
     if (!Number.isInteger(v) || v < min) throw new TypeError(`limits.verifications.${name} must be an integer >= ${min} (got ${v})`);
     return v;
   };
-  return { concurrency: int('concurrency', 2, 1), maxQueued: int('maxQueued', 64, 0), perAddress: int('perAddress', 8, 1) };
+  return { concurrency: int('concurrency', defaultConcurrency(), 1), maxQueued: int('maxQueued', 16, 0), perAddress: int('perAddress', 8, 1) };
+}
+
+/** One core for the event loop, the rest (at most 2, half of libuv's default pool) for bcrypt. */
+export function defaultConcurrency(): number {
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
 }
 
 /** The bounded queue of every bcrypt check of a credential (docs/abuse-resistance.md). */
