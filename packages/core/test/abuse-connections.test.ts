@@ -50,6 +50,18 @@ describe('half-sent and stalled requests', () => {
     await waitFor(async () => (await serverConnections(t!)) === 0, 5_000);
   });
 
+  it('so is a channel webhook whose body never arrives (a public route)', async () => {
+    t = await startGateway({ limits: { bodyTimeoutMs: 500 } });
+    const channel = await t.apiJson('/channels', { method: 'POST', body: { kind: 'webhook', name: 'slow' } });
+    const c = await rawClient(portOf(t));
+    c.socket.write(
+      [`POST /api/v1/channels/${channel.body.id}/webhook HTTP/1.1`, 'Host: gateway', 'Content-Type: application/json', 'Content-Length: 100', '', ''].join('\r\n'),
+    );
+    await c.ended;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+    await waitFor(async () => (await serverConnections(t!)) === 0, 5_000);
+  });
+
   it('a route that reads no body closes the connection instead of waiting for a declared one', async () => {
     t = await startGateway();
     const c = await rawClient(portOf(t));

@@ -52,7 +52,7 @@ function messageOf(b: Body, textRequired: boolean): OutboundMessage {
 }
 
 /** The channel routes of SPEC §4 and §7. */
-export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: number; now: () => number }): Route[] {
+export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: number; bodyTimeoutMs?: number; now: () => number }): Route[] {
   return [
     {
       method: 'GET',
@@ -153,7 +153,7 @@ export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: n
           throw new GatewayError('payload_too_large', `request body exceeds ${opts.bodyLimitBytes} bytes`);
         }
         // The raw bytes, so a signature covers exactly what was sent.
-        const rawBody = await readLimited(ctx.req, opts.bodyLimitBytes);
+        const rawBody = await readLimited(ctx.req, opts.bodyLimitBytes, opts.bodyTimeoutMs);
         if (!receiver.authenticate({ headers: ctx.req.headers, rawBody, receivedAt: opts.now() })) throw unauthorized();
         let parsed: unknown;
         try {
