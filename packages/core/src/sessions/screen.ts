@@ -1,12 +1,24 @@
 import serializeModule from '@xterm/addon-serialize';
 import headlessModule from '@xterm/headless';
 import type { Screen } from '@opendray/sdk/wire';
+import { createBoundedQueue } from '../bounded-queue.js';
+import { rateLimited } from '../errors.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 type Terminal = InstanceType<typeof headlessModule.Terminal>;
 /** Runs a render when the gateway's render queue allows (or refuses it with 429). */
 export type Schedule = <T>(render: () => Promise<T>) => Promise<T>;
 const immediately: Schedule = (render) => render();
+
+/**
+ * The gateway-wide queue of screen renders: rendering a large screen is event-loop time a
+ * client controls, so a few run at once, a bounded number wait, and past it 429 (issue
+ * #15). Unchanged screens come from each session's cache and never wait here.
+ */
+export function createRenderSchedule(limits: { concurrency: number; maxQueued: number }): Schedule {
+  const renders = createBoundedQueue({ ...limits, full: () => rateLimited(1, 'too many screen renders in progress') });
+  return (render) => renders.run(null, render);
+}
 type Size = { cols: number; rows: number };
 
 const MAX_RESIZE_MARKS = 32;

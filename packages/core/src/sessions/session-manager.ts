@@ -14,8 +14,7 @@ import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './validate.js';
-import type { Schedule } from './screen.js';
-import { createBoundedQueue } from '../bounded-queue.js';
+import { createRenderSchedule } from './screen.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';
@@ -49,14 +48,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     loadTail: (id: string) => ctx.stores.sessions.loadTail(id),
   };
 
-  // Rendering a large screen is event-loop time a client controls: a few at once,
-  // gateway-wide, a bounded queue, 429 past it (issue #15). Unchanged screens come from
-  // each session's cache and never wait here.
-  const renders = createBoundedQueue({
-    ...ctx.options.limits.screenRenders,
-    full: () => rateLimited(1, 'too many screen renders in progress'),
-  });
-  const scheduleRender: Schedule = (render) => renders.run(null, render);
+  const scheduleRender = createRenderSchedule(ctx.options.limits.screenRenders);
 
   const must = (id: string): LiveSession => {
     const s = sessions.get(id);
