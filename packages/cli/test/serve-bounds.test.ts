@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { runCli, startServe, type RunningServe } from './support/cli.js';
+import { CLI, cleanEnv, runCli, startServe, type RunningServe } from './support/cli.js';
 
 // The abuse-resistance settings of `opendray serve` (issue #15, docs/operator-guide.md):
 // they reach the gateway from flags, env and the config file; weak admin secrets are refused.
@@ -66,4 +69,51 @@ describe('opendray serve: abuse-resistance settings', () => {
     expect(await open()).toBe(101);
     expect(await open()).toBe(429);
   });
+});
+
+describe('opendray serve with few file descriptors', () => {
+  it('idle connections from one address cannot take the descriptors session creation needs', async () => {
+    // 200 descriptors in all; one address may hold 40 connections; 190 try.
+    const child = spawn('/bin/sh', ['-c', `ulimit -n 200 && exec "${process.execPath}" "${CLI}" serve --port 0 --data-dir "${join(dir, 'd')}"`], {
+      env: { ...cleanEnv(), OPENDRAY_ADMIN_TOKEN: TOKEN, OPENDRAY_CONNECTIONS_PER_ADDRESS: '40', OPENDRAY_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const sockets: Socket[] = [];
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m && /Log in:/.test(out)) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const port = Number(new URL(url).port);
+      for (let i = 0; i < 190; i++) {
+        const s = connect({ port, host: '127.0.0.1' });
+        s.on('error', () => undefined);
+        sockets.push(s);
+        await new Promise((r) => s.once('connect', r).once('close', r));
+      }
+      // The operator, from another loopback address, still creates a session (forkpty needs descriptors).
+      const created = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, localAddress: '127.0.0.2', method: 'POST', path: '/api/v1/sessions', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ provider_id: 'shell', cwd: dir }));
+      });
+      expect(created.status, created.body).toBe(201);
+      expect(JSON.parse(created.body).state).toBe('running');
+    } finally {
+      for (const s of sockets) s.destroy();
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 });

@@ -52,7 +52,7 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
  * the answer and a FIN, and the socket is destroyed after {@link LINGER_MS} whatever the
  * peer does, so a client that never closes its side holds nothing.
  */
-export function answerAndClose(socket: Duplex, status: number, extraHeaders: Record<string, string> = {}): void {
+export function answerAndClose(socket: Duplex, status: number, extraHeaders: Record<string, string> = {}, lingerMs = LINGER_MS): void {
   if (socket.destroyed) return;
   const alreadyAnswered = 'bytesWritten' in socket && Number((socket as Socket).bytesWritten) > 0;
   if (socket.writable && !alreadyAnswered) {
@@ -64,7 +64,8 @@ export function answerAndClose(socket: Duplex, status: number, extraHeaders: Rec
   } else {
     socket.end();
   }
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  if (lingerMs === 0) socket.once('finish', () => socket.destroy());
+  else setTimeout(() => socket.destroy(), lingerMs).unref();
 }
 
 /**
@@ -85,8 +86,9 @@ function limitConnectionsPerAddress(server: Server, max: number, exempt: (addres
       else open.delete(address);
     });
     if (n <= max) return;
-    // Nothing it sends is read: its request never reaches a handler.
+    // Nothing it sends is read: its request never reaches a handler. Its descriptor is
+    // released as soon as the answer is handed to the kernel: refusals must not hold fds.
     socket.pause();
-    answerAndClose(socket, 429, { 'Retry-After': '1' });
+    answerAndClose(socket, 429, { 'Retry-After': '1' }, 0);
   });
 }
