@@ -25,7 +25,11 @@ function rawClient(port: number): Promise<{ socket: Socket; received: () => stri
     let data = '';
     socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
     socket.on('error', () => undefined);
-    const ended = new Promise<void>((r) => socket.once('end', () => r()));
+    // The server's FIN, or a reset (then there is no 'end', only 'close').
+    const ended = new Promise<void>((r) => {
+      socket.once('end', () => r());
+      socket.once('close', () => r());
+    });
     socket.once('connect', () => resolve({ socket, received: () => data, ended }));
     socket.once('error', reject);
   });
