@@ -100,7 +100,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     staticToken: opts.auth?.adminToken ?? null,
     tokens: stores.adminTokens,
     tokenTtlMs: opts.auth?.tokenTtlMs ?? 86_400_000,
-    loginFailures: createRateLimiter({ clock, ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
+    loginFailures: createRateLimiter({ clock, name: 'auth.loginRateLimit', ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
     gate,
     clock,
     // A logged-out token's sockets close at once (SPEC §2.2 live revocation).
@@ -124,7 +124,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const hookVerifier = opts.auth?.verify ? [{ verify: opts.auth.verify }] : [];
   const authenticator = createAuthenticator(
     [...admin.verifiers, ...capabilities.flatMap((c) => c.verifiers ?? []), ...hookVerifier],
-    { failures: createRateLimiter({ clock, ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }), gate },
+    {
+      failures: createRateLimiter({ clock, name: 'auth.credentialRateLimit', ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }),
+      gate,
+    },
   );
   const hooks = opts.hooks ?? {};
   const pipeline = createPipeline({

@@ -29,6 +29,8 @@ export interface RateLimitOptions {
   /** Addresses tracked at most; the oldest is forgotten first, so memory stays bounded. */
   maxKeys?: number;
   clock: Clock;
+  /** The option it was configured by, for error messages. @default 'rate limit' */
+  name?: string;
 }
 
 interface Window {
@@ -37,9 +39,9 @@ interface Window {
 }
 
 /** Fixed-window failure counter per key, bounded in the number of keys it remembers. */
-export function createRateLimiter({ max, windowMs, maxKeys = 10_000, clock }: RateLimitOptions): RateLimiter {
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`rate limit max must be an integer >= 1 (got ${max})`);
-  if (!Number.isInteger(windowMs) || windowMs < 1) throw new TypeError(`rate limit windowMs must be an integer >= 1 (got ${windowMs})`);
+export function createRateLimiter({ max, windowMs, maxKeys = 10_000, clock, name = 'rate limit' }: RateLimitOptions): RateLimiter {
+  if (!Number.isInteger(max) || max < 1) throw new TypeError(`${name}.max must be an integer >= 1 (got ${max})`);
+  if (!Number.isInteger(windowMs) || windowMs < 1) throw new TypeError(`${name}.windowMs must be an integer >= 1 (got ${windowMs})`);
   const windows = new Map<string, Window>();
   const current = (key: string): Window | undefined => {
     const w = windows.get(key);
