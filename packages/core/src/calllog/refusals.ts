@@ -1,4 +1,5 @@
 import type { CallEntry } from '@opendray/sdk/wire';
+import { isRefusedCredential } from './refused.js';
 
 type Row = Omit<CallEntry, 'id'>;
 
@@ -13,8 +14,8 @@ export interface RefusalAggregatorOptions {
 }
 
 /**
- * Folds rate-limited refusals (a refused credential answered 429 or 503) into one
- * call-log row per address, status and window (docs/abuse-resistance.md): a client that
+ * Folds rate-limited refusals (a refused credential or login answered 429 or 503) into one
+ * call-log row per address, kind, status and window (docs/abuse-resistance.md): a client that
  * keeps knocking after its limit writes one row a minute, not one per request.
  */
 export function createRefusalAggregator(opts: RefusalAggregatorOptions) {
@@ -30,8 +31,8 @@ export function createRefusalAggregator(opts: RefusalAggregatorOptions) {
   return {
     /** Takes a rate-limited refusal into its window; false for any other row (record it as is). */
     absorb(row: Row): boolean {
-      if (row.direction !== 'rejected' || (row.status_code !== 429 && row.status_code !== 503)) return false;
-      const key = `${row.status_code} ${row.remote_addr}`;
+      if (!isRefusedCredential(row) || (row.status_code !== 429 && row.status_code !== 503)) return false;
+      const key = `${row.direction} ${row.status_code} ${row.remote_addr}`;
       const w = open.get(key);
       if (w) {
         w.count++;

@@ -3,6 +3,7 @@ import headlessModule from '@xterm/headless';
 import type { Screen } from '@opendray/sdk/wire';
 import { createBoundedQueue } from '../bounded-queue.js';
 import { rateLimited } from '../errors.js';
+import { createSerialQueue } from '../serial-queue.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 type Terminal = InstanceType<typeof headlessModule.Terminal>;
@@ -42,7 +43,7 @@ export class SessionScreen {
   private markSeq = 0;
   /** The newest mark already applied to the emulator. */
   private appliedSeq = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = createSerialQueue();
   /** The last rendering of each kind, by the revision of the output it shows. */
   private cache: { revision: string; ansi?: string; snapshot?: Screen } | null = null;
   private inflight = new Map<string, Promise<unknown>>();
@@ -139,9 +140,7 @@ export class SessionScreen {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   private async catchUp(ring: RingBuffer): Promise<Terminal> {

@@ -13,7 +13,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
-import { parseCreate } from './validate.js';
+import { parseCreate } from './create-params.js';
 import { createRenderSchedule } from './screen.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';

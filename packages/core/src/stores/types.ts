@@ -82,7 +82,8 @@ export interface CallLogStore {
   query(query: CallQuery): Promise<CallPage>;
   /**
    * Drops rows beyond `maxRows` and older than `olderThan` (epoch ms); returns how many.
-   * With `rejected`, rows of refused credentials (`direction: "rejected"`) are kept by
+   * With `rejected`, rows of refused credentials (`direction: "rejected"`, and failed
+   * logins: `direction: "admin"` on `/auth/login` with a 4xx/5xx status) are kept by
    * those limits instead and do not count against the others, so a flood of refusals
    * never pushes out integrations' rows.
    */

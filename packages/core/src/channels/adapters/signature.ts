@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { safeEqual } from '../../security.js';
+import { bearerToken } from '../../http/request-meta.js';
 
 /** Header carrying `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. */
 export const SIGNATURE_HEADER = 'x-opendray-signature';
@@ -52,7 +53,7 @@ export function inboundProof(secret: string, headers: IncomingHttpHeaders, rawBo
     return safeEqual(value, signBody(secret, tsNum, rawBody, 'inbound')) ? { ok: true, signature: { value, timestampS: tsNum } } : { ok: false };
   }
   const auth = header(headers, 'authorization');
-  const bearer = auth ? /^Bearer[ ]+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
+  const bearer = bearerToken(auth);
   const token = bearer ?? header(headers, TOKEN_HEADER);
   return token !== undefined && safeEqual(token, secret) ? { ok: true } : { ok: false };
 }

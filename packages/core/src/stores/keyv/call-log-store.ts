@@ -2,11 +2,12 @@ import type Keyv from 'keyv';
 import type { CallEntry, CallPage } from '@opendray/sdk/wire';
 import { badRequest } from '../../errors.js';
 import type { CallLogStore } from '../types.js';
+import { isRefusedCredential } from '../../calllog/refused.js';
 import { CallLogSeries } from './call-log-series.js';
 
 /**
  * The call log on keyv as two series (`call-log-series.ts`): rows of refused credentials
- * (`direction: "rejected"`) apart from integrations' real rows, so each has its own
+ * (`isRefusedCredential`: refused tokens, failed logins) apart from the other rows, so each has its own
  * retention and a flood of junk never pushes real rows out (docs/abuse-resistance.md).
  * Live rows are held in memory (bounded by retention) so a filtered, newest-first page is
  * a scan of memory, not of the store, and a page of one integration scans only its rows.
@@ -22,8 +23,8 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
   return {
     async append(entries) {
       if (!entries.length) return;
-      await main.append(entries.filter((e) => e.direction !== 'rejected'));
-      await rejected.append(entries.filter((e) => e.direction === 'rejected'));
+      await main.append(entries.filter((e) => !isRefusedCredential(e)));
+      await rejected.append(entries.filter((e) => isRefusedCredential(e)));
     },
 
     async query(q): Promise<CallPage> {
@@ -54,7 +55,8 @@ export function createKeyvCallLogStore(keyv: Keyv): CallLogStore {
         const more = entries.length === limit && i >= 0 && list[i]! >= main.first;
         return { entries, next_cursor: more ? encodeCursor(list[i]!, -1) : null };
       }
-      if (q.direction && q.direction !== 'rejected') b = rejected.first - 1;
+      // Refusals are `rejected` rows and failed logins (`admin`): other directions skip that series.
+      if (q.direction === 'inbound' || q.direction === 'outbound') b = rejected.first - 1;
       while (entries.length < limit && (a >= main.first || b >= rejected.first)) {
         const fromMain = b < rejected.first || (a >= main.first && main.at(a).ts >= rejected.at(b).ts);
         const e = fromMain ? main.at(a--) : rejected.at(b--);
