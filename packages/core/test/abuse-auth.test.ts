@@ -116,6 +116,32 @@ describe('API keys under a concurrent burst', () => {
   }, 60_000);
 });
 
+describe('the log under a junk flood', () => {
+  it('one warn a minute per rate-limited address, no error line for a full verification queue', async () => {
+    const lines: Array<{ level: string; msg: string }> = [];
+    const capture = (level: string) => (msg: string) => void lines.push({ level, msg });
+    t = await startGateway({
+      trustProxy: ['loopback'],
+      auth: { credentialRateLimit: { max: 2, windowMs: 60_000 } },
+      limits: { verifications: { concurrency: 1, maxQueued: 0 } },
+      bcryptCost: 8,
+      logger: { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') },
+    });
+    const { api_key } = await registerIntegration(t, { name: 'logged' });
+    for (let i = 0; i < 30; i++) await t.api('/auth/me', { token: 'junk', headers: { 'x-forwarded-for': '198.51.100.77' } });
+    // Concurrent costly checks from many addresses: the queue (no room) sheds them with 503.
+    const shed = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t!.api('/auth/me', { token: wrongSecret(api_key, i), headers: { 'x-forwarded-for': `10.7.0.${i}` } })),
+    );
+    expect(shed.some((r) => r.status === 503)).toBe(true);
+    const limited = lines.filter((l) => l.msg === 'request rate-limited');
+    expect(limited.filter((l) => l.level === 'warn').length).toBeLessThanOrEqual(1 + shed.filter((r) => r.status === 503).length);
+    expect(limited.filter((l) => l.level === 'warn' && l.msg === 'request rate-limited').length).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((l) => l.level === 'debug' && l.msg === 'request rate-limited').length).toBeGreaterThanOrEqual(27);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+});
+
 describe('no lockout of the innocent', () => {
   it('junk from an address does not lock out a cached key, an admin session token or the static token from it', async () => {
     t = await startGateway({ auth: { admin, credentialRateLimit: { max: 5, windowMs: 60_000 } } });
