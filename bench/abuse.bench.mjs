@@ -8,7 +8,9 @@
 // gateway-wide bounds do. The junk is a third each: malformed tokens, well-formed keys with
 // an unknown lookup id, and keys with the integration's real lookup id and a wrong secret
 // (each one a bcrypt if it is let through). 50 junk requests in flight at once, bounded in
-// count. The valid client sends one request at a time with its cached key.
+// count. The valid client sends one request at a time with its cached key, and /health
+// (a SQLite read on the thread pool bcrypt also uses) is polled every 100 ms meanwhile.
+// BENCH_VC=<n> sets the gateway's bcrypt concurrency (OPENDRAY_VERIFICATION_CONCURRENCY).
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
