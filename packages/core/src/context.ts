@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { ResponseInfo } from './http/pipeline.js';
 import type { Route } from './http/route.js';
 import type { Logger } from './log.js';
+import type { ResolvedLimits } from './limits.js';
 import type { GatewayOptions, SocketOptions } from './options.js';
 import type { PtyBackend } from './pty/types.js';
 import type { Stores } from './stores/types.js';
@@ -31,7 +32,7 @@ export type ResolvedOptions = Required<
     | 'proxyEngine'
   >
 > &
-  GatewayOptions & { sockets: Required<SocketOptions> };
+  Omit<GatewayOptions, 'limits'> & { sockets: Required<SocketOptions>; limits: ResolvedLimits };
 
 /** The collaborators every capability is built from; made once, in `createGateway`. */
 export interface GatewayContext {

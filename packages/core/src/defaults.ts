@@ -5,6 +5,7 @@ import { systemClock } from './clock.js';
 import { checkOptions } from './options-check.js';
 import type { ResolvedOptions } from './context.js';
 import type { Logger } from './log.js';
+import { resolveLimits } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
 import { createKeyvCallLogStore } from './stores/keyv/call-log-store.js';
@@ -64,6 +65,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
       eventsStallMs: positiveInt('sockets.eventsStallMs', options.sockets?.eventsStallMs, 5_000),
     },
     clock: options.clock ?? systemClock,
+    limits: resolveLimits(options.limits),
   };
 }
 

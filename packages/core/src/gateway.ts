@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import bcrypt from 'bcrypt';
-import { createAdminAuth, type AdminCredentials } from './auth/admin.js';
+import { checkAdminPassword, checkAdminToken, createAdminAuth, type AdminCredentials } from './auth/admin.js';
 import { createAuthenticator } from './auth/authenticate.js';
+import { adminTokenCredential } from './auth/credential.js';
 import { createRateLimiter } from './auth/rate-limit.js';
+import { createVerificationGate } from './auth/verification-gate.js';
 import { createLocalBus } from './bus/local-bus.js';
 import type { EventBus } from './bus/types.js';
 import { createCallLog } from './calllog/call-log.js';
@@ -13,12 +15,14 @@ import { createChannelsCapability } from './channels/capability.js';
 import type { Capability, GatewayContext } from './context.js';
 import { createStores, resolveOptions } from './defaults.js';
 import { createHealthCapability } from './health/capability.js';
+import { createClientAddressResolver, trustedProxyCheck } from './http/client-address.js';
 import { createPipeline } from './http/pipeline.js';
 import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
 import { authRoutes } from './http/routes/auth.js';
 import { healthRoutes } from './http/routes/health.js';
 import { openApiRoutes } from './http/routes/openapi.js';
+import { createGatewayServer } from './http/server.js';
 import { createIntegrationsCapability } from './integrations/capability.js';
 import { silentLogger } from './log.js';
 import type { GatewayOptions } from './options.js';
@@ -80,6 +84,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const stopLifecycleLog = logLifecycle(bus, logger);
   const callLog = createCallLog({ store: stores.callLog, clock, logger, ...opts.callLog });
+  const trustProxy = opts.trustProxy ?? [];
+  const isTrustedProxy = trustedProxyCheck(trustProxy);
+  const clientAddress = createClientAddressResolver(trustProxy);
   const ctx: GatewayContext = {
     options: opts,
     clock,
@@ -87,17 +94,23 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     bus,
     stores,
     pty: opts.pty ?? createNodePtyBackend(),
-    connections: createConnectionRegistry(),
+    connections: createConnectionRegistry({ clock, maxPerCredential: opts.limits.socketsPerCredential }),
     callLog,
   };
 
+  // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
+  const gate = createVerificationGate(opts.limits.verifications);
+  if (opts.auth?.adminToken !== undefined) checkAdminToken(opts.auth.adminToken, 'auth.adminToken');
   const admin = createAdminAuth({
     credentials: await adminCredentials(opts.auth?.admin, opts.bcryptCost),
     staticToken: opts.auth?.adminToken ?? null,
     tokens: stores.adminTokens,
     tokenTtlMs: opts.auth?.tokenTtlMs ?? 86_400_000,
-    loginFailures: createRateLimiter({ clock, ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
+    loginFailures: createRateLimiter({ clock, name: 'auth.loginRateLimit', ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
+    gate,
     clock,
+    // A logged-out token's sockets close at once (SPEC §2.2 live revocation).
+    onTokenRevoked: (digest) => ctx.connections.revokeCredential(adminTokenCredential(digest), 'logged out'),
   });
   const sessions = createSessionsCapability(ctx);
   const capabilities: Capability[] = [
@@ -122,7 +135,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const hookVerifier = opts.auth?.verify ? [{ verify: opts.auth.verify }] : [];
   const authenticator = createAuthenticator(
     [...admin.verifiers, ...capabilities.flatMap((c) => c.verifiers ?? []), ...hookVerifier],
-    createRateLimiter({ clock, ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }),
+    {
+      failures: createRateLimiter({ clock, name: 'auth.credentialRateLimit', ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }),
+      gate,
+    },
   );
   const hooks = opts.hooks ?? {};
   const pipeline = createPipeline({
@@ -132,6 +148,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     bodyLimitBytes: opts.bodyLimitBytes,
     logger,
     now: () => clock.now(),
+    clientAddress,
+    bodyTimeoutMs: opts.limits.bodyTimeoutMs,
     hooks: {
       onRequest: hooks.onRequest ?? [],
       preHandler: hooks.preHandler ?? [],
@@ -144,6 +162,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     authenticator,
     logger,
     onRejected: recordRejectedUpgrades(callLog, () => clock.now()),
+    connections: ctx.connections,
+    clientAddress,
   });
 
   const handler: Gateway['handler'] = (req, res, next) => {
@@ -158,13 +178,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     return true;
   };
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => handler(req, res));
-  server.on('upgrade', (req, socket, head) => {
-    if (!upgrade(req, socket, head)) socket.destroy();
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  const server: Server = createGatewayServer({
+    handler: (req, res) => handler(req, res),
+    upgrade,
+    limits: opts.limits,
+    isTrustedProxy,
+    logger,
   });
 
   const started: Capability[] = [];
@@ -231,5 +250,6 @@ async function adminCredentials(
 ): Promise<AdminCredentials | null> {
   if (!admin) return null;
   if ('passwordHash' in admin) return admin;
+  checkAdminPassword(admin.password, 'auth.admin.password');
   return { username: admin.username, passwordHash: await bcrypt.hash(admin.password, cost) };
 }

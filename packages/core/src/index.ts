@@ -8,6 +8,9 @@
  */
 export { createGateway, type Gateway } from './gateway.js';
 export type { GatewayOptions, AuthOptions, SocketOptions } from './options.js';
+export type { LimitsOptions } from './limits.js';
+export type { VerificationLimits } from './auth/verification-gate.js';
+export type { SessionRetentionOptions } from './sessions/retention.js';
 export { GatewayError, STATUS_BY_CODE, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Principal, AdminPrincipal, IntegrationPrincipal } from './auth/principal.js';
 export { scopeGrants, hasScope } from './auth/scopes.js';

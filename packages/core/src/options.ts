@@ -7,6 +7,8 @@ import type { StorageOption } from './stores/keyv/open.js';
 import type { Stores } from './stores/types.js';
 import type { ProviderDefinition } from './sessions/providers/types.js';
 import type { ChannelAdapterFactory } from './channels/types.js';
+import type { LimitsOptions } from './limits.js';
+import type { SessionRetentionOptions } from './sessions/retention.js';
 
 /** Admin credentials and extra verifiers (SPEC §2.1, §11). */
 export interface AuthOptions {
@@ -18,9 +20,17 @@ export interface AuthOptions {
   verify?: (token: string) => Promise<Principal | null>;
   /** Lifetime of an admin login token. @default 86_400_000 (24 h) */
   tokenTtlMs?: number;
-  /** Failed logins allowed per address per window. @default { max: 10, windowMs: 900_000 } */
+  /**
+   * Failed logins allowed per address per window; each attempt is counted before the
+   * password is checked, and while the address is locked out a correct password is
+   * refused too (docs/abuse-resistance.md). @default { max: 10, windowMs: 900_000 }
+   */
   loginRateLimit?: { max: number; windowMs: number };
-  /** Refused credentials allowed per address per window. @default { max: 30, windowMs: 60_000 } */
+  /**
+   * Refused credentials allowed per address per window; past it refusals are 429. A valid
+   * credential that needs no bcrypt (a cached key, an admin token) is never refused for
+   * its address's failures. @default { max: 30, windowMs: 60_000 }
+   */
   credentialRateLimit?: { max: number; windowMs: number };
 }
 
@@ -46,6 +56,16 @@ export interface GatewayOptions {
   port?: number;
   /** Request body cap in bytes. @default 1_048_576 */
   bodyLimitBytes?: number;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed: IP addresses, CIDR ranges, or `loopback`.
+   * The client address (rate limits, the call log, `X-OpenDray-Forwarded-For`) is then the
+   * first untrusted hop from the right. @default [] (the socket's peer is the client)
+   */
+  trustProxy?: string[];
+  /** Connection, socket, timeout and verification bounds (docs/operator-guide.md). */
+  limits?: LimitsOptions;
+  /** How long ended sessions are kept, per owner (docs/sessions.md). */
+  sessionRetention?: SessionRetentionOptions;
   /** bcrypt cost of API keys and passwords. @default 12 */
   bcryptCost?: number;
   /** @default the system clock */
@@ -94,8 +114,20 @@ export interface GatewayOptions {
    */
   proxyEngine?: 'undici' | 'http-proxy';
 
-  /** Call-log retention. @default { maxRows: 100_000, maxAgeMs: 30 days } */
-  callLog?: { maxRows?: number; maxAgeMs?: number; flushIntervalMs?: number };
+  /**
+   * Call-log retention. Rows of refused credentials have their own, so a flood of junk
+   * never pushes out integrations' rows; rate-limited refusals are one row per address and
+   * window with a `count`. @default { maxRows: 100_000, maxAgeMs: 30 days,
+   * rejectedMaxRows: 10_000, rejectedMaxAgeMs: 7 days, aggregateWindowMs: 60_000 }
+   */
+  callLog?: {
+    maxRows?: number;
+    maxAgeMs?: number;
+    flushIntervalMs?: number;
+    rejectedMaxRows?: number;
+    rejectedMaxAgeMs?: number;
+    aggregateWindowMs?: number;
+  };
 
   /** Channel adapters by kind, added to (or overriding) the built-in ones. */
   channelAdapters?: Record<string, ChannelAdapterFactory>;

@@ -24,8 +24,8 @@ afterAll(async () => {
   await target?.close();
 });
 
-const sign = (secret: string, ts: number, body: string): string =>
-  `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
+const sign = (secret: string, ts: number, body: string, label = ''): string =>
+  `sha256=${createHmac('sha256', secret).update(`${label}${ts}.${body}`).digest('hex')}`;
 
 const postWebhook = (id: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> =>
   postToWebhook(t, id, body, headers);
@@ -123,7 +123,8 @@ describe('webhook outbound', () => {
     expect(post.headers['content-type']).toBe('application/json');
     expect(post.json).toEqual({ text: 'build passed', conversation_id: 'ci', channel_id: ch.id });
     const ts = Number(post.headers['x-opendray-timestamp']);
-    expect(post.headers['x-opendray-signature']).toBe(sign(ch.config.secret, ts, post.raw));
+    // Outbound signs "outbound.<ts>.<body>", so it can never pass as an inbound signature.
+    expect(post.headers['x-opendray-signature']).toBe(sign(ch.config.secret, ts, post.raw, 'outbound.'));
     await waitFor(() => seen.events.length >= 1);
     seen.stop();
     expect(seen.events[0]).toMatchObject({ topic: 'channel.message_sent', data: { channel_id: ch.id, conversation_id: 'ci', text: 'build passed' } });

@@ -4,6 +4,7 @@ import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createApiKeyVerifier } from '../src/auth/api-key-verifier.js';
+import type { Principal } from '../src/auth/principal.js';
 import { createLocalBus } from '../src/bus/local-bus.js';
 import type { BusEvent } from '../src/bus/types.js';
 import type { GatewayContext } from '../src/context.js';
@@ -250,11 +251,20 @@ describe('live revocation of WebSockets', () => {
   let wss: WebSocketServer;
   let url: string;
   const registry = createConnectionRegistry();
+  // The stand-in endpoint tracks each socket under the principal its ?key= proves, as the
+  // gateway's endpoints do.
+  let verifyKey: (key: string) => Promise<Principal | null> = async () => null;
 
   beforeAll(async () => {
     server = createServer();
     wss = new WebSocketServer({ server });
-    wss.on('connection', (ws, req) => registry.track(new URL(req.url!, 'http://x').searchParams.get('id')!, ws));
+    wss.on('connection', (ws, req) => {
+      void verifyKey(new URL(req.url!, 'http://x').searchParams.get('key')!).then((principal) => {
+        if (!principal) return ws.close(4001);
+        registry.track(principal, ws);
+        ws.send('tracked');
+      });
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -263,10 +273,10 @@ describe('live revocation of WebSockets', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const connect = async (id: string): Promise<WebSocket> => {
-    const ws = new WebSocket(`${url}/?id=${id}`);
-    await new Promise((r, j) => ws.once('open', r).once('error', j));
-    await waitFor(() => registry.count(id) > 0);
+  const connect = async (key: string, integrationId: string): Promise<WebSocket> => {
+    const ws = new WebSocket(`${url}/?key=${encodeURIComponent(key)}`);
+    await new Promise((r, j) => ws.once('message', r).once('close', j).once('error', j));
+    expect(registry.count(integrationId)).toBeGreaterThan(0);
     return ws;
   };
 
@@ -282,6 +292,7 @@ describe('live revocation of WebSockets', () => {
       logger: silentLogger,
     } as unknown as GatewayContext;
     const verifier = createApiKeyVerifier({ store, hasher, clock });
+    verifyKey = (key) => verifier.verify(key);
     return { svc: createIntegrationService({ ctx, hasher, verifier }), verifier };
   };
 
@@ -289,18 +300,19 @@ describe('live revocation of WebSockets', () => {
     const { svc } = service();
     const a = await svc.register({ name: 'ws-a', base_url: '', route_prefix: '', scopes: ['session:read'], max_sessions: 1 });
     const b = await svc.register({ name: 'ws-b', base_url: '', route_prefix: '', scopes: ['session:read'], max_sessions: 1 });
-    const other = await connect(b.integration.id);
+    const other = await connect(b.api_key, b.integration.id);
 
-    for (const act of [
-      () => svc.rotate(a.integration.id, 0),
-      () => svc.update(a.integration.id, { enabled: false }),
-      () => svc.remove(a.integration.id),
-    ]) {
-      const ws = await connect(a.integration.id);
+    let key = a.api_key;
+    const closesOn = async (act: () => Promise<unknown>): Promise<void> => {
+      const ws = await connect(key, a.integration.id);
       const done = closed(ws);
       await act();
       expect((await done).code).toBe(4001);
-    }
+    };
+    await closesOn(async () => (key = (await svc.rotate(a.integration.id, 0)).api_key));
+    await closesOn(() => svc.update(a.integration.id, { enabled: false }));
+    await svc.update(a.integration.id, { enabled: true });
+    await closesOn(() => svc.remove(a.integration.id));
     expect(other.readyState).toBe(WebSocket.OPEN);
     other.close();
   });
@@ -308,7 +320,7 @@ describe('live revocation of WebSockets', () => {
   it('narrowing scopes closes the sockets; widening them does not', async () => {
     const { svc } = service();
     const a = await svc.register({ name: 'ws-scopes', base_url: '', route_prefix: '', scopes: ['session:read'], max_sessions: 1 });
-    const ws = await connect(a.integration.id);
+    const ws = await connect(a.api_key, a.integration.id);
     const done = closed(ws);
     await svc.update(a.integration.id, { scopes: ['session:read', 'provider:read'] });
     await new Promise((r) => setTimeout(r, 100));
@@ -317,18 +329,41 @@ describe('live revocation of WebSockets', () => {
     expect((await done).code).toBe(4003);
   });
 
-  it('a rotation with grace keeps the old key and its sockets until the grace ends', async () => {
+  it('a rotation with grace keeps the old key and its sockets until the grace ends, then closes only those', async () => {
     const { svc, verifier } = service();
     const a = await svc.register({ name: 'ws-grace', base_url: '', route_prefix: '', scopes: ['session:read'], max_sessions: 1 });
-    const ws = await connect(a.integration.id);
-    const done = closed(ws);
+    const old = await connect(a.api_key, a.integration.id);
+    const done = closed(old);
     const rotated = await svc.rotate(a.integration.id, 1);
+    const fresh = await connect(rotated.api_key, a.integration.id);
     expect(await verifier.verify(a.api_key)).toMatchObject({ id: a.integration.id });
     expect(await verifier.verify(rotated.api_key)).toMatchObject({ id: a.integration.id });
-    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(old.readyState).toBe(WebSocket.OPEN);
     expect((await done).code).toBe(4001);
     expect(await verifier.verify(a.api_key)).toBeNull();
     expect(await verifier.verify(rotated.api_key)).toMatchObject({ id: a.integration.id });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fresh.readyState).toBe(WebSocket.OPEN);
+    fresh.close();
+    svc.stop();
+  });
+
+  it('a second graced rotation closes the first key’s sockets at once (its grace is over)', async () => {
+    const { svc, verifier } = service();
+    const a = await svc.register({ name: 'ws-grace-twice', base_url: '', route_prefix: '', scopes: ['session:read'], max_sessions: 1 });
+    const first = await connect(a.api_key, a.integration.id);
+    const firstClosed = closed(first);
+    const second = await svc.rotate(a.integration.id, 600);
+    const onSecond = await connect(second.api_key, a.integration.id);
+    await svc.rotate(a.integration.id, 600);
+    const started = Date.now();
+    expect((await firstClosed).code).toBe(4001);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await verifier.verify(a.api_key)).toBeNull();
+    // The second key is the grace key now: it and its sockets live on.
+    expect(await verifier.verify(second.api_key)).toMatchObject({ id: a.integration.id });
+    expect(onSecond.readyState).toBe(WebSocket.OPEN);
+    onSecond.close();
     svc.stop();
   });
 });

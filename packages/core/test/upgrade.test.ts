@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../src/auth/authenticate.js';
 import { createRateLimiter } from '../src/auth/rate-limit.js';
+import { createVerificationGate } from '../src/auth/verification-gate.js';
 import type { Principal } from '../src/auth/principal.js';
 import { conflict } from '../src/errors.js';
 import { silentLogger } from '../src/log.js';
@@ -28,7 +29,7 @@ afterEach(async () => {
 async function serve(endpoints: UpgradeEndpoint[]): Promise<string> {
   const authenticator = createAuthenticator(
     [{ verify: async (token) => principals[token] ?? null }],
-    createRateLimiter({ max: 100, windowMs: 60_000, clock: { now: Date.now } }),
+    { failures: createRateLimiter({ max: 100, windowMs: 60_000, clock: { now: Date.now } }), gate: createVerificationGate() },
   );
   const dispatch = createUpgradeDispatcher(endpoints, { basePath: '/api/v1', authenticator, logger: silentLogger });
   server = createServer((_req, res) => res.end());

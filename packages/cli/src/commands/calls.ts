@@ -9,7 +9,8 @@ const DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'rejected',
 const COLUMNS: Column<CallEntry>[] = [
   { header: 'TIME', cell: (c) => shortTime(c.ts) },
   { header: 'DIRECTION', cell: (c) => c.direction },
-  { header: 'STATUS', cell: (c) => c.status_code },
+  // A row standing for many rate-limited refusals says how many (docs/abuse-resistance.md).
+  { header: 'STATUS', cell: (c) => (c.count ? `${c.status_code} ×${c.count}` : c.status_code) },
   { header: 'METHOD', cell: (c) => c.method },
   { header: 'MS', cell: (c) => c.duration_ms },
   { header: 'INTEGRATION', cell: (c) => c.integration_id },

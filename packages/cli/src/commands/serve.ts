@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
+import { boundsOptions } from '../config/bounds.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
 import { selfCommand } from '../invocation.js';
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'listen port (OPENDRAY_PORT, default 8770)')
     .option('--data-dir <dir>', 'data directory (OPENDRAY_DATA_DIR, default ~/.opendray)')
     .option('--config <file>', 'config file, .json or .toml (OPENDRAY_CONFIG)')
+    .option('--trust-proxy <list>', 'proxies whose X-Forwarded-For is believed: IPs, CIDRs, "loopback" (OPENDRAY_TRUST_PROXY)')
     .addHelpText('after', `\nEnvironment:\n${SETTINGS.map((s) => `  ${s.env.padEnd(30)} ${s.describe}`).join('\n')}\n`)
     .action(async (flags: Record<string, string | undefined>) => {
       const config = await loadServeConfig(flags);
@@ -78,12 +80,14 @@ async function startGateway(
   createGateway: Core['createGateway'],
   createLogger: Core['createLogger'],
 ): Promise<Gateway> {
+  const bounds = boundsOptions(config);
   try {
     const gateway = await createGateway({
+      ...bounds,
       storage: `sqlite://${join(config.data_dir, 'opendray.sqlite')}`,
       // Each session's output, appended as it arrives: a crash loses at most ~1 s (docs/durability.md).
       outputDir: join(config.data_dir, 'output'),
-      auth: { admin: credentials, ...(config.admin_token ? { adminToken: config.admin_token } : {}) },
+      auth: { ...bounds.auth, admin: credentials, ...(config.admin_token ? { adminToken: config.admin_token } : {}) },
       host: config.host,
       port: config.port,
       bcryptCost: SERVE_BCRYPT_COST,

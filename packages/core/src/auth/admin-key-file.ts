@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeSecretFile } from '@opendray/sdk/node';
 import bcrypt from 'bcrypt';
 import { randomToken } from '../security.js';
-import type { AdminCredentials } from './admin.js';
+import { checkAdminPassword, type AdminCredentials } from './admin.js';
 
 /** Where the admin's credentials come from, for the startup message. */
 export type AdminCredentialSource =
@@ -40,6 +40,7 @@ export async function resolveAdminCredentials(opts: {
   const existing = await readKeyFile(path);
   if (existing) return { credentials: existing, origin: { source: 'key-file', path }, save: nothingToSave };
   if (opts.envUser && opts.envPassword) {
+    checkAdminPassword(opts.envPassword, 'OPENDRAY_ADMIN_PASSWORD');
     const passwordHash = await bcrypt.hash(opts.envPassword, opts.bcryptCost);
     return { credentials: { username: opts.envUser, passwordHash }, origin: { source: 'env' }, save: nothingToSave };
   }

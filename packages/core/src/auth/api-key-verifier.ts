@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { lookupIdOf, type KeyHasher } from '../integrations/keys.js';
 import { sha256Hex } from '../security.js';
 import type { IntegrationRecord, IntegrationStore } from '../stores/types.js';
-import type { CredentialVerifier } from './authenticate.js';
+import type { CostlyCheck, CredentialVerifier } from './authenticate.js';
 import type { IntegrationPrincipal } from './principal.js';
 
 export interface ApiKeyVerifierOptions {
@@ -16,7 +16,7 @@ export interface ApiKeyVerifierOptions {
 
 /** Verifies integration API keys in O(1) of the number of integrations (SPEC §2.2). */
 export interface ApiKeyVerifier extends CredentialVerifier {
-  verify(token: string): Promise<IntegrationPrincipal | null>;
+  verify(token: string, costly?: CostlyCheck): Promise<IntegrationPrincipal | null>;
   /** Forgets every cached key of an integration (rotate, disable, delete). */
   invalidate(integrationId: string): void;
   /** Number of cached keys (for tests and benchmarks). */
@@ -27,14 +27,17 @@ interface CacheEntry {
   integrationId: string;
   /** The bcrypt hash the key matched; the entry is only good while the record still holds it. */
   hash: string;
+  /** Which of the record's keys it is, so its sockets can be closed when that key dies. */
+  lookupId: string;
 }
 
 /**
  * The API-key verifier (SPEC §2.2):
  * - a token that is not `odk_live_` + 43 base64url characters, or whose lookup id (its
  *   first 12 secret characters) no record holds, is refused with zero bcrypt;
- * - otherwise one bcrypt against that one record's hash; concurrent first uses of the
- *   same key share that one compare;
+ * - otherwise one bcrypt against that one record's hash, run through `costly` (counted
+ *   against the caller's address before it runs, in the bounded verification queue);
+ *   concurrent first uses of the same key share that one compare;
  * - a verified key is cached by its SHA-256 digest (never the plaintext). A cache hit
  *   re-reads the record, so scopes and `enabled` are always current and a rotated,
  *   disabled or deleted integration's key never passes, even before `invalidate` runs.
@@ -69,7 +72,7 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
     byIntegration.set(entry.integrationId, set);
   };
 
-  const firstUse = async (token: string, lookupId: string, digest: string): Promise<IntegrationPrincipal | null> => {
+  const firstUse = async (token: string, lookupId: string, digest: string, costly: CostlyCheck): Promise<IntegrationPrincipal | null> => {
     const record = await opts.store.findByLookupId(lookupId);
     if (!record || !record.enabled) return null;
     const now = opts.clock.now();
@@ -80,29 +83,29 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
           ? record.previous_key
           : null;
     if (!candidate) return null;
-    if (!(await opts.hasher.compare(token, candidate.hash))) return null;
+    if (!(await costly(() => opts.hasher.compare(token, candidate.hash)))) return null;
     // The record may have been rotated, disabled or deleted while bcrypt ran.
     const current = await opts.store.get(record.id);
     if (!current || !current.enabled || !holdsHash(current, candidate.hash)) return null;
-    remember(digest, { integrationId: current.id, hash: candidate.hash });
-    return principalOf(current);
+    remember(digest, { integrationId: current.id, hash: candidate.hash, lookupId });
+    return principalOf(current, lookupId);
   };
 
   return {
-    async verify(token) {
+    async verify(token, costly = unguarded) {
       const lookupId = lookupIdOf(token);
       if (lookupId === null) return null;
       const digest = sha256Hex(token);
       const hit = cache.get(digest);
       if (hit) {
         const record = await opts.store.get(hit.integrationId);
-        if (record && record.enabled && holdsHash(record, hit.hash)) return principalOf(record);
+        if (record && record.enabled && holdsHash(record, hit.hash)) return principalOf(record, hit.lookupId);
         forget(digest);
         if (!record || !record.enabled) return null;
       }
       let pending = inflight.get(digest);
       if (!pending) {
-        pending = firstUse(token, lookupId, digest).finally(() => inflight.delete(digest));
+        pending = firstUse(token, lookupId, digest, costly).finally(() => inflight.delete(digest));
         inflight.set(digest, pending);
       }
       return pending;
@@ -120,6 +123,13 @@ function graceLasts(validUntil: string | undefined, now: number): boolean {
   return validUntil !== undefined && Date.parse(validUntil) > now;
 }
 
-function principalOf(record: IntegrationRecord): IntegrationPrincipal {
-  return { kind: 'integration', id: record.id, name: record.name, scopes: record.scopes, maxSessions: record.max_sessions };
+/** Direct use of the verifier (tests, benchmarks): the check runs as is. */
+const unguarded: CostlyCheck = (work) => work();
+
+function principalOf(record: IntegrationRecord, keyLookupId: string): IntegrationPrincipal {
+  const principal: IntegrationPrincipal = { kind: 'integration', id: record.id, name: record.name, scopes: record.scopes, maxSessions: record.max_sessions, keyLookupId };
+  // A grace key's sockets close when its grace ends, even after a gateway restart.
+  const grace = record.key.lookup_id !== keyLookupId ? record.previous_key?.valid_until : undefined;
+  if (grace !== undefined) principal.expiresAt = Date.parse(grace);
+  return principal;
 }

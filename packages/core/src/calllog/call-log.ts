@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { newId } from '../security.js';
 import type { CallLogStore } from '../stores/types.js';
+import { createRefusalAggregator } from './refusals.js';
 import type { CallLog } from './types.js';
 
 const PRUNE_EVERY_MS = 60_000;
@@ -19,16 +20,28 @@ export interface CallLogOptions {
   flushIntervalMs?: number;
   /** Entries queued at most; past it the oldest tenth is dropped and counted. @default 50_000 */
   maxQueued?: number;
+  /** Rows of refused credentials kept, apart from the rest. @default 10_000 */
+  rejectedMaxRows?: number;
+  /** @default 7 days */
+  rejectedMaxAgeMs?: number;
+  /** Rate-limited refusals from one address are one row per window, with a `count`. @default 60_000 */
+  aggregateWindowMs?: number;
 }
 
 /**
  * Batches call-log entries off the request path (SPEC §10): `record` only queues; a timer
  * writes the batch and applies retention. A store failure is logged, never thrown at a request.
+ * So that junk cannot flush the audit trail (docs/abuse-resistance.md): refusals answered
+ * 429/503 become one row per address and window with a `count`, and refused credentials
+ * have a retention of their own.
  */
 export function createCallLog(opts: CallLogOptions): CallLog {
   const maxRows = opts.maxRows ?? 100_000;
   const maxAgeMs = opts.maxAgeMs ?? 30 * 24 * 3600_000;
   const maxQueued = opts.maxQueued ?? 50_000;
+  const rejectedMaxRows = opts.rejectedMaxRows ?? 10_000;
+  const rejectedMaxAgeMs = opts.rejectedMaxAgeMs ?? 7 * 24 * 3600_000;
+  const refusals = createRefusalAggregator({ windowMs: opts.aggregateWindowMs ?? 60_000, now: () => opts.clock.now(), emit: (e) => enqueue(e) });
   let queue: CallEntry[] = [];
   let dropped = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -36,6 +49,7 @@ export function createCallLog(opts: CallLogOptions): CallLog {
   let lastPrune = opts.clock.now();
 
   const flush = (): Promise<void> => {
+    refusals.emitDue();
     writing = writing.then(async () => {
       if (!queue.length) return;
       const batch = queue;
@@ -49,7 +63,7 @@ export function createCallLog(opts: CallLogOptions): CallLog {
         if (appended >= 1000 || now - lastPrune >= PRUNE_EVERY_MS) {
           appended = 0;
           lastPrune = now;
-          await opts.store.prune({ maxRows, olderThan: now - maxAgeMs });
+          await opts.store.prune({ maxRows, olderThan: now - maxAgeMs, rejected: { maxRows: rejectedMaxRows, olderThan: now - rejectedMaxAgeMs } });
         }
       } catch (err) {
         opts.logger.error('call log write failed', { error: err, entries: batch.length });
@@ -65,15 +79,19 @@ export function createCallLog(opts: CallLogOptions): CallLog {
   const timer = setInterval(() => void flush(), opts.flushIntervalMs ?? 250);
   timer.unref();
 
+  const enqueue = (entry: Omit<CallEntry, 'id'>): void => {
+    if (queue.length >= maxQueued) {
+      // Drop the oldest tenth at once: O(1) amortised, where one shift per call is O(n).
+      const n = Math.max(1, Math.ceil(maxQueued / 10));
+      queue.splice(0, n);
+      dropped += n;
+    }
+    queue.push({ id: newId('call'), ...entry });
+  };
+
   return {
     record(entry) {
-      if (queue.length >= maxQueued) {
-        // Drop the oldest tenth at once: O(1) amortised, where one shift per call is O(n).
-        const n = Math.max(1, Math.ceil(maxQueued / 10));
-        queue.splice(0, n);
-        dropped += n;
-      }
-      queue.push({ id: newId('call'), ...entry });
+      if (!refusals.absorb(entry)) enqueue(entry);
     },
     async query(q) {
       await flush();
@@ -82,6 +100,7 @@ export function createCallLog(opts: CallLogOptions): CallLog {
     flush,
     async close() {
       clearInterval(timer);
+      refusals.emitAll();
       await flush();
     },
   };

@@ -33,7 +33,7 @@ export function createChannelsCapability(ctx: GatewayContext): Capability & { ma
   });
   return {
     manager,
-    routes: channelRoutes(manager, { bodyLimitBytes: ctx.options.bodyLimitBytes, now: () => ctx.clock.now() }),
+    routes: channelRoutes(manager, { bodyLimitBytes: ctx.options.bodyLimitBytes, bodyTimeoutMs: ctx.options.limits.bodyTimeoutMs, now: () => ctx.clock.now() }),
     start: () => manager.start(),
     stop: () => manager.stop(),
   };

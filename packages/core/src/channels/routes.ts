@@ -29,7 +29,7 @@ function outbound(text: string, conversationId: string | number | null | undefin
 }
 
 /** The channel routes of SPEC §4 and §7. */
-export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: number; now: () => number }): Route[] {
+export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: number; bodyTimeoutMs?: number; now: () => number }): Route[] {
   return [
     defineRoute({
       method: 'GET',
@@ -159,7 +159,8 @@ export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: n
           ctx.req.resume();
           throw new GatewayError('payload_too_large', `request body exceeds ${opts.bodyLimitBytes} bytes`);
         }
-        const rawBody = await readLimited(ctx.req, opts.bodyLimitBytes);
+        // The raw bytes, so a signature covers exactly what was sent.
+        const rawBody = await readLimited(ctx.req, opts.bodyLimitBytes, opts.bodyTimeoutMs);
         if (!receiver.authenticate({ headers: ctx.req.headers, rawBody, receivedAt: opts.now() })) throw unauthorized();
         let parsed: unknown;
         try {

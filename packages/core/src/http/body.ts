@@ -3,12 +3,25 @@ import { GatewayError } from '../errors.js';
 import { findIllFormedText } from './unicode.js';
 
 /**
+ * The client went away (reset, or closed) before its body arrived: nobody is left to
+ * answer, and it is the client's doing, so it is no 500 and no error-level log line.
+ */
+export class ClientAbortError extends Error {
+  constructor() {
+    super('the client closed the request before its body arrived');
+    this.name = 'ClientAbortError';
+  }
+}
+
+/**
  * Reads a JSON request body: 415 for a content type that is not JSON, 413 past
- * `limitBytes` (the socket stops being read), 400 `invalid_json` for bytes that do not parse.
+ * `limitBytes` (the socket stops being read), 400 `invalid_json` for bytes that do not parse,
+ * 408 when the whole body has not arrived within `timeoutMs` (the connection is then
+ * closed), {@link ClientAbortError} when the client goes away first.
  * An empty body reads as `{}` so routes with only optional fields need none. A string
  * (or key) that is not valid Unicode is a 400 naming it: nothing stored can break a reader.
  */
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limitBytes: number, timeoutMs?: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const hasBody = (Number.isFinite(declared) && declared > 0) || req.headers['transfer-encoding'] !== undefined;
@@ -16,7 +29,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   if (hasBody && !isJsonType(type)) {
     throw new GatewayError('unsupported_media_type', 'content type must be application/json');
   }
-  const raw = await readLimited(req, limitBytes);
+  const raw = await readLimited(req, limitBytes, timeoutMs);
   if (raw.length === 0) return {};
   let body: unknown;
   try {
@@ -35,11 +48,23 @@ function isJsonType(type: string | undefined): boolean {
   return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
 }
 
-/** Collects at most `limitBytes`; past it rejects with 413 without buffering more. */
-export function readLimited(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+/**
+ * Collects at most `limitBytes`; past it rejects with 413 without buffering more. With
+ * `timeoutMs`, a body not complete by then rejects with 408 (docs/abuse-resistance.md:
+ * a client that declares a body and sends none holds nothing for long).
+ */
+export function readLimited(req: IncomingMessage, limitBytes: number, timeoutMs?: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (req.complete && req.readableEnded) return resolve(Buffer.alloc(0));
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanup();
+            reject(new GatewayError('request_timeout', `request body not received within ${timeoutMs} ms`, { headers: { Connection: 'close' } }));
+          }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limitBytes) {
@@ -54,18 +79,22 @@ export function readLimited(req: IncomingMessage, limitBytes: number): Promise<B
       cleanup();
       resolve(Buffer.concat(chunks, size));
     };
-    const onError = (err: Error): void => {
+    // A reset or a close before the end is the client leaving, whatever error Node reports.
+    const onAbort = (): void => {
       cleanup();
-      reject(err);
+      reject(new ClientAbortError());
     };
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onError);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
+    req.on('error', onAbort);
+    req.on('close', onAbort);
   });
 }
 

@@ -4,12 +4,12 @@ import { principalHasScope } from '../auth/scopes.js';
 import type { Principal } from '../auth/principal.js';
 import { GatewayError, forbidden, missingScope, notFound, toGatewayError, unauthorized } from '../errors.js';
 import type { Logger } from '../log.js';
-import { readJsonBody } from './body.js';
+import { ClientAbortError, readJsonBody } from './body.js';
 import { queryObject } from '../validation/query.js';
 import { compileRoute, PARAMS, QUERY, type RouteValidators } from './route-schemas.js';
 import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from './request-meta.js';
 import { writeError, writeReply } from './respond.js';
-import type { RequestContext, Route, RouteAccess } from './route.js';
+import { isStreamBody, type RequestContext, type Route, type RouteAccess } from './route.js';
 import type { Router } from './router.js';
 
 /** What every finished request reports to `onResponse` hooks (the call log is one). */
@@ -49,6 +49,10 @@ export interface PipelineDeps {
   hooks: Required<PipelineHooks>;
   logger: Logger;
   now: () => number;
+  /** The client's address (trusted proxies applied). @default the socket's peer address */
+  clientAddress?: (req: IncomingMessage) => string;
+  /** Time to receive a JSON body; then 408 and the connection is closed. @default no limit */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -62,7 +66,7 @@ export function createPipeline(deps: PipelineDeps) {
     const startedAt = deps.now();
     const requestId = requestIdOf(req);
     res.setHeader('X-Request-Id', requestId);
-    const remoteAddr = remoteAddressOf(req);
+    const remoteAddr = (deps.clientAddress ?? remoteAddressOf)(req);
     let principal: Principal | null = null;
     let rejectedCredential = false;
     let route: Route | null = null;
@@ -94,7 +98,7 @@ export function createPipeline(deps: PipelineDeps) {
       const v = validators.get(route)!;
       const checkedParams = v.params ? v.params.check(lookup.found.params, PARAMS) : lookup.found.params;
       const query = v.query ? v.query.check(queryObject(route.query!, split.query), QUERY) : {};
-      const body = v.readsJson ? v.body!.check(await readJsonBody(req, deps.bodyLimitBytes)) : undefined;
+      const body = v.readsJson ? v.body!.check(await readJsonBody(req, deps.bodyLimitBytes, deps.bodyTimeoutMs)) : undefined;
       const ctx: RequestContext = {
         req,
         res,
@@ -109,13 +113,23 @@ export function createPipeline(deps: PipelineDeps) {
       };
       for (const hook of deps.hooks.preHandler) await hook(ctx);
       const reply = await route.handler(ctx);
+      closeIfBodyUnread(req, res, route);
       bytesOut = writeReply(res, reply, req.method === 'HEAD');
     } catch (thrown) {
+      if (thrown instanceof ClientAbortError) {
+        // Nobody to answer; 499 (nginx's "client closed request") is what the call log keeps.
+        deps.logger.debug('client closed the request', { requestId, route: route?.path });
+        res.statusCode = 499;
+        res.destroy();
+        return;
+      }
       const err = toGatewayError(thrown);
       if (err.status >= 500 && err.code === 'internal_error') {
         deps.logger.error('request failed', { requestId, route: route?.path, error: err.cause ?? err });
       }
       for (const hook of deps.hooks.onError) hook(err, req);
+      // After a refusal nothing reads the rest of the body, whatever the route's mode.
+      closeIfBodyUnread(req, res, null);
       bytesOut = writeError(res, err, requestId);
     } finally {
       const info: ResponseInfo = {
@@ -138,6 +152,14 @@ export function createPipeline(deps: PipelineDeps) {
       else res.once('close', () => report(deps, { ...info, status: res.statusCode, durationMs: deps.now() - startedAt }));
     }
   };
+}
+
+/**
+ * A body the route never read (a GET with a `Content-Length`, a refusal before the body)
+ * would keep the connection waiting for bytes that may never come: the answer closes it.
+ */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse, route: Route | null): void {
+  if (!req.complete && !isStreamBody(route?.body) && !res.headersSent) res.setHeader('Connection', 'close');
 }
 
 function report(deps: PipelineDeps, info: ResponseInfo): void {

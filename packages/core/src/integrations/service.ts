@@ -2,6 +2,7 @@ import type { Integration, IntegrationWithKey, Scope, TopicName, Topics } from '
 
 type IntegrationTopic = Extract<TopicName, `integration.${string}`>;
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
+import { apiKeyCredential } from '../auth/credential.js';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
@@ -104,13 +105,14 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
     graceTimers.delete(id);
   };
 
-  // When a grace ends, sockets opened with the old key must not outlive it: close them all
-  // (clients reconnect with the new key) and drop the expired key from the record.
+  // When a grace ends, sockets opened with the old key must not outlive it: close those
+  // (sockets of the new key stay open) and drop the expired key from the record.
   const scheduleGraceEnd = (id: string, lookupId: string, ms: number): void => {
     clearGrace(id);
     const timer = setTimeout(() => {
       graceTimers.delete(id);
-      revoke(id, 'previous key expired');
+      verifier.invalidate(id);
+      ctx.connections.revokeCredential(apiKeyCredential(id, lookupId), 'previous key expired');
       store
         .update(id, ({ previous_key, ...rest }) => (previous_key?.lookup_id === lookupId ? rest : { ...rest, ...(previous_key ? { previous_key } : {}) }))
         .catch((err: unknown) => ctx.logger.warn('could not drop an expired key', { integration_id: id, error: err }));
@@ -203,7 +205,9 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
       const key = await issueKey(hasher);
       const now = ctx.clock.now();
       let signingSecret: string | undefined;
-      const next = await store.update(id, ({ previous_key: _expiring, signing_secret: _old, ...rest }) => {
+      let replacedGraceKey: string | undefined;
+      const next = await store.update(id, ({ previous_key: expiring, signing_secret: _old, ...rest }) => {
+        replacedGraceKey = expiring?.lookup_id;
         signingSecret = rest.base_url ? mintSigningSecret() : undefined;
         return {
           ...rest,
@@ -215,8 +219,10 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
       });
       if (!next) throw notFound('integration');
       if (graceSeconds > 0) {
-        // The old key keeps working (and its sockets stay open) until the grace ends.
+        // The old key keeps working (and its sockets stay open) until the grace ends; a key
+        // still in grace from an earlier rotation dies now, and so do its sockets.
         verifier.invalidate(id);
+        if (replacedGraceKey) ctx.connections.revokeCredential(apiKeyCredential(id, replacedGraceKey), 'key rotated');
         scheduleGraceEnd(id, next.previous_key!.lookup_id, graceSeconds * 1000);
       } else {
         clearGrace(id);

@@ -54,6 +54,8 @@ export function createProxyCapability(ctx: GatewayContext): Capability {
   const handleUpgrade = async (uctx: UpgradeContext): Promise<void> => {
     const call = { method: 'GET', requestId: uctx.requestId, remoteAddr: uctx.remoteAddr };
     const { integration, target, logPath } = await prepare(uctx.params.prefix!, uctx.params['*'], rawQueryOf(uctx.req.url), call);
+    // The spliced socket dies with the admin token that opened it (logout, expiry).
+    ctx.connections.track(uctx.principal, uctx.socket);
     forwardWs(ctx, engine, uctx, integration, target, logPath, liveSockets);
   };
 

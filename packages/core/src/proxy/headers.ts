@@ -28,6 +28,8 @@ export interface ForwardFacts {
   /** The signing secret; no signature is sent when the integration has none. */
   signingSecret: string | undefined;
   clientIp: string;
+  /** The socket peer, appended to `X-Forwarded-For` (a trusted proxy's address when there is one). @default clientIp */
+  peerIp?: string;
   encrypted: boolean;
   requestId: string;
   method: string;
@@ -65,7 +67,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, facts: For
   const priorChain = incoming['x-forwarded-for'];
   const chain = Array.isArray(priorChain) ? priorChain.join(', ') : priorChain;
   out.host = facts.upstreamHost;
-  out['x-forwarded-for'] = chain ? `${chain}, ${facts.clientIp}` : facts.clientIp;
+  const peer = facts.peerIp ?? facts.clientIp;
+  out['x-forwarded-for'] = chain ? `${chain}, ${peer}` : peer;
   out['x-forwarded-proto'] = facts.encrypted ? 'https' : 'http';
   if (incoming.host) out['x-forwarded-host'] = incoming.host;
   out['x-opendray-forwarded-for'] = facts.clientIp;
@@ -174,6 +177,7 @@ export function headersFor(
     integrationId: integration.id,
     signingSecret: integration.signing_secret,
     clientIp: call.remoteAddr,
+    peerIp: req.socket.remoteAddress ?? call.remoteAddr,
     encrypted: 'encrypted' in req.socket && Boolean(req.socket.encrypted),
     requestId: call.requestId,
     method: call.websocket ? 'GET' : (req.method ?? 'GET'),

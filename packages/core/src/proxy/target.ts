@@ -1,4 +1,5 @@
 import { badRequest, notFound, unavailable } from '../errors.js';
+import { refusedSegmentReason } from './paths.js';
 import type { IntegrationRecord, IntegrationStore } from '../stores/types.js';
 
 /** Where one proxied request goes. */
@@ -30,16 +31,13 @@ export function assertAvailable(record: IntegrationRecord): void {
   if (record.health_status === 'unhealthy') throw unavailable(`integration ${record.route_prefix} is unhealthy`);
 }
 
-// Control characters and both slashes: a segment carrying them once decoded could be
-// re-split or re-decoded upstream into a path outside base_url.
-const FORBIDDEN_IN_SEGMENT = /[\u0000-\u001f\u007f/\\]/;
-
 /**
  * Maps the rest of a proxy path onto `base_url` (SPEC §8). `rest` is the raw (still
  * percent-encoded) part after `/proxy/{prefix}`, or undefined for `/proxy/{prefix}` itself.
- * Segments are forwarded as received, so the path stays inside `base_url`'s path; a dot
- * segment (`..`, `%2e%2e`), an encoded slash (`%2F`, `%5C`) or a control character is a
- * 400 rather than something to normalise, because upstreams disagree on how to decode them.
+ * Segments are forwarded as received, so the path stays inside `base_url`'s path; a segment
+ * some upstream could resolve elsewhere (`refusedSegmentReason`: dot segments in any
+ * encoding or before `;`, encoded slashes, control characters) is a 400 rather than
+ * something to normalise, because upstreams disagree on how to decode them.
  */
 export function upstreamTarget(baseUrl: string, rest: string | undefined, rawQuery: string): UpstreamTarget {
   const base = baseOf(baseUrl);
@@ -74,16 +72,8 @@ function baseOf(baseUrl: string): ParsedBase {
 }
 
 function checkSegment(segment: string): void {
-  let decoded = segment;
-  if (segment.includes('%')) {
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw badRequest('path: malformed percent-encoding');
-    }
-  }
-  if (decoded === '.' || decoded === '..') throw badRequest('path: dot segments are not allowed');
-  if (FORBIDDEN_IN_SEGMENT.test(decoded)) throw badRequest('path: encoded slashes and control characters are not allowed');
+  const reason = refusedSegmentReason(segment);
+  if (reason) throw badRequest(reason);
 }
 
 /** The raw query without `token` parameters (SPEC §1: a `?token=` is never forwarded). */

@@ -2,6 +2,7 @@ import type { Capability, GatewayContext } from '../context.js';
 import type { HealthCheck } from '../stores/storage-health.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
 import { createProviderRegistry } from './providers/registry.js';
+import { startSessionRetention } from './retention.js';
 import { sessionRoutes } from './routes.js';
 import { createSessionManager, type SessionManager } from './session-manager.js';
 
@@ -26,6 +27,7 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
   const internals = createSessionManager(ctx, providers);
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
+  let stopRetention: (() => void) | null = null;
 
   // Embedders get the manager without the lifecycle methods the gateway owns.
   const { load: _load, shutdown: _shutdown, stopAllOf: _stopAllOf, output: _output, ...manager } = internals;
@@ -42,10 +44,20 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
         const id = event.data.integration_id;
         if (typeof id === 'string') void internals.stopAllOf(id);
       });
+      // Ended sessions are forgotten past each owner's count, bytes and age (docs/sessions.md).
+      stopRetention = startSessionRetention(ctx.options.sessionRetention ?? {}, {
+        bus: ctx.bus,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        list: () => internals.list(),
+        forget: (id) => internals.delete(id),
+        bufferBytes: ctx.options.bufferBytes,
+      });
     },
     // First, while every socket is open: subscribers see each session.ended (interrupted).
     async drain() {
       unsubscribe?.();
+      stopRetention?.();
       await internals.shutdown();
     },
     async stop() {

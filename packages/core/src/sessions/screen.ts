@@ -1,10 +1,25 @@
 import serializeModule from '@xterm/addon-serialize';
 import headlessModule from '@xterm/headless';
 import type { Screen } from '@opendray/sdk/wire';
+import { createBoundedQueue } from '../bounded-queue.js';
+import { rateLimited } from '../errors.js';
 import { createSerialQueue } from '../serial-queue.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 type Terminal = InstanceType<typeof headlessModule.Terminal>;
+/** Runs a render when the gateway's render queue allows (or refuses it with 429). */
+export type Schedule = <T>(render: () => Promise<T>) => Promise<T>;
+const immediately: Schedule = (render) => render();
+
+/**
+ * The gateway-wide queue of screen renders: rendering a large screen is event-loop time a
+ * client controls, so a few run at once, a bounded number wait, and past it 429 (issue
+ * #15). Unchanged screens come from each session's cache and never wait here.
+ */
+export function createRenderSchedule(limits: { concurrency: number; maxQueued: number }): Schedule {
+  const renders = createBoundedQueue({ ...limits, full: () => rateLimited(1, 'too many screen renders in progress') });
+  return (render) => renders.run(null, render);
+}
 type Size = { cols: number; rows: number };
 
 const MAX_RESIZE_MARKS = 32;
@@ -29,6 +44,9 @@ export class SessionScreen {
   /** The newest mark already applied to the emulator. */
   private appliedSeq = 0;
   private readonly queue = createSerialQueue();
+  /** The last rendering of each kind, by the revision of the output it shows. */
+  private cache: { revision: string; ansi?: string; snapshot?: Screen } | null = null;
+  private inflight = new Map<string, Promise<unknown>>();
 
   constructor(size: Size) {
     this.base = { ...size };
@@ -40,9 +58,65 @@ export class SessionScreen {
     if (this.marks.length > MAX_RESIZE_MARKS) this.base = this.marks.shift()!;
   }
 
+  /**
+   * What the screen shows depends only on the bytes fed and the resizes applied: the same
+   * revision renders the same screen, so a repeated `/screen` costs nothing (issue #15).
+   */
+  private revisionOf(ring: RingBuffer): string {
+    return `${ring.start}:${ring.cursor}:${this.markSeq}`;
+  }
+
+  /**
+   * Serves a rendering from the cache when the output has not moved since it was made, or
+   * joins the one being made for the same revision; otherwise renders through `schedule`
+   * (the gateway's bounded render queue), so concurrent calls never render twice.
+   */
+  private cached<K extends 'ansi' | 'snapshot'>(
+    kind: K,
+    ring: RingBuffer,
+    schedule: Schedule,
+    render: () => Promise<NonNullable<SessionScreen['cache']>[K]>,
+  ): Promise<NonNullable<NonNullable<SessionScreen['cache']>[K]>> {
+    type Out = NonNullable<NonNullable<SessionScreen['cache']>[K]>;
+    const revision = this.revisionOf(ring);
+    const hit = this.cache?.revision === revision ? this.cache[kind] : undefined;
+    if (hit !== undefined) return Promise.resolve(hit as Out);
+    const key = `${kind}@${revision}`;
+    const pending = this.inflight.get(key);
+    if (pending) return pending as Promise<Out>;
+    const run = schedule(() =>
+      this.serial(async () => {
+        const at = this.revisionOf(ring);
+        const value = await render();
+        if (this.cache?.revision !== at) this.cache = { revision: at };
+        this.cache[kind] = value;
+        return value as Out;
+      }),
+    );
+    this.inflight.set(key, run);
+    void run.then(
+      () => this.inflight.delete(key),
+      () => this.inflight.delete(key),
+    );
+    return run;
+  }
+
   /** The screen as text lines, cursor, alternate-screen flag and title. */
-  snapshot(ring: RingBuffer): Promise<Screen> {
-    return this.serial(async () => {
+  snapshot(ring: RingBuffer, schedule: Schedule = immediately): Promise<Screen> {
+    return this.cached('snapshot', ring, schedule, () => this.renderSnapshot(ring));
+  }
+
+  /** Bytes that repaint a terminal of the session's size to show this screen. */
+  ansi(ring: RingBuffer, schedule: Schedule = immediately): Promise<string> {
+    return this.cached('ansi', ring, schedule, async () => {
+      await this.catchUp(ring);
+      // Leave the alternate screen and clear first, so the repaint starts from a known state.
+      return `\x1b[?1049l\x1b[H\x1b[2J${this.serializer!.serialize({ scrollback: 0 })}`;
+    });
+  }
+
+  private renderSnapshot(ring: RingBuffer): Promise<Screen> {
+    return (async () => {
       const term = await this.catchUp(ring);
       const buf = term.buffer.active;
       const lines: string[] = [];
@@ -55,16 +129,7 @@ export class SessionScreen {
         title: this.title,
         lines,
       };
-    });
-  }
-
-  /** Bytes that repaint a terminal of the session's size to show this screen. */
-  ansi(ring: RingBuffer): Promise<string> {
-    return this.serial(async () => {
-      await this.catchUp(ring);
-      // Leave the alternate screen and clear first, so the repaint starts from a known state.
-      return `\x1b[?1049l\x1b[H\x1b[2J${this.serializer!.serialize({ scrollback: 0 })}`;
-    });
+    })();
   }
 
   /**
@@ -80,6 +145,7 @@ export class SessionScreen {
   }
 
   dispose(): void {
+    this.cache = null;
     this.term?.dispose();
     this.term = null;
     this.serializer = null;

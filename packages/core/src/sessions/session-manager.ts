@@ -19,6 +19,7 @@ import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
+import { createRenderSchedule } from './screen.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';
@@ -63,6 +64,8 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       ? { output: { record: (s: LiveSession, chunk: Buffer, offset: number) => persistence.recordOutput(s, chunk, offset), flush: (s: LiveSession) => persistence.flushOutput(s) } }
       : {}),
   };
+
+  const scheduleRender = createRenderSchedule(ctx.options.limits.screenRenders);
 
   const must = (id: string): LiveSession => {
     const s = sessions.get(id);
@@ -280,12 +283,12 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 
     async screen(id) {
       const session = must(id);
-      return session.screen.snapshot(await session.ringOf());
+      return session.screen.snapshot(await session.ringOf(), scheduleRender);
     },
 
     async screenAnsi(id) {
       const session = must(id);
-      return session.screen.ansi(await session.ringOf());
+      return session.screen.ansi(await session.ringOf(), scheduleRender);
     },
 
     onData: (id, listener) => must(id).subscribe({ data: listener }),

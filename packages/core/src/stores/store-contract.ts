@@ -233,4 +233,35 @@ function callLogContract(test: Test): void {
     assert.ok(odd.entries.every((e) => e.ts >= iso(1000 * 1000) && e.integration_id === 'int_odd0000000'));
     assert.equal(odd.entries[0]?.id, call(2499).id);
   });
+
+  test('callLog', 'keeps rejected-credential rows under their own retention, apart from the rest', async (s) => {
+    const rejected = (n: number): CallEntry => {
+      const { integration_id: _none, ...rest } = call(n, { direction: 'rejected', status_code: 401 });
+      return { ...rest, id: `call_rej${String(n).padStart(9, '0')}` };
+    };
+    // 50 real rows, then a flood of 1 200 refusals interleaved with 10 more real rows.
+    await s.append(Array.from({ length: 50 }, (_, i) => call(i)));
+    for (let i = 0; i < 10; i++) await s.append([...Array.from({ length: 120 }, (_, k) => rejected(100 + i * 121 + k)), call(100 + i * 121 + 120)]);
+    await s.prune({ maxRows: 100, olderThan: 0, rejected: { maxRows: 200, olderThan: 0 } });
+    const all: CallEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await s.query({ limit: 97, ...(cursor ? { cursor } : {}) });
+      all.push(...page.entries);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    assert.equal(new Set(all.map((e) => e.id)).size, all.length, 'no row twice across pages');
+    assert.equal(all.filter((e) => e.direction !== 'rejected').length, 60, 'every real row is kept');
+    const refused = all.filter((e) => e.direction === 'rejected');
+    assert.ok(refused.length <= 200 && refused.length >= 100, `${refused.length} rejected rows left`);
+    assert.equal(refused[0]?.id, rejected(100 + 9 * 121 + 119).id, 'the newest refusals are the ones kept');
+    assert.deepEqual(
+      all.map((e) => e.ts),
+      [...all.map((e) => e.ts)].sort().reverse(),
+      'newest first across both kinds',
+    );
+    const onlyRejected = await s.query({ direction: 'rejected', limit: 500 });
+    assert.equal(onlyRejected.entries.length, refused.length);
+    assert.equal((await s.query({ integration_id: 'int_odd0000000', limit: 500 })).entries.length, all.filter((e) => e.integration_id === 'int_odd0000000').length);
+  });
 }

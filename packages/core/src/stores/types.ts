@@ -80,8 +80,14 @@ export interface CallLogStore {
   append(entries: readonly CallEntry[]): Promise<void>;
   /** Newest first; `cursor` continues a previous page. */
   query(query: CallQuery): Promise<CallPage>;
-  /** Drops rows beyond `maxRows` and older than `olderThan` (epoch ms); returns how many. */
-  prune(limits: { maxRows: number; olderThan: number }): Promise<number>;
+  /**
+   * Drops rows beyond `maxRows` and older than `olderThan` (epoch ms); returns how many.
+   * With `rejected`, rows of refused credentials (`direction: "rejected"`, and failed
+   * logins: `direction: "admin"` on `/auth/login` with a 4xx/5xx status) are kept by
+   * those limits instead and do not count against the others, so a flood of refusals
+   * never pushes out integrations' rows.
+   */
+  prune(limits: { maxRows: number; olderThan: number; rejected?: { maxRows: number; olderThan: number } }): Promise<number>;
 }
 
 export interface ProviderConfigStore {

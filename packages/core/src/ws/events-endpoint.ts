@@ -49,8 +49,9 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
       lastActivity: () => out.lastReadAt,
       onDrop: () => ctx.logger.info('events subscriber left a ping unanswered; closed', { timeout_ms: pongTimeoutMs }),
     });
-    // Revocation (rotate, disable, delete, narrowed scopes) closes it with 4001 (SPEC §2.2).
-    if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
+    // Closed with 4001 the moment its credential stops being valid (SPEC §2.2): logout,
+    // expiry, rotation, grace end, disable, delete (4003 for narrowed scopes).
+    ctx.connections.track(principal, ws);
     attachSubscriber(ws, {
       bus: ctx.bus,
       patterns,

@@ -55,7 +55,7 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
       // Pacing the PTY is a writer's privilege: a read-only viewer can never pause anything.
       if (flow && !canWrite) throw missingScope('session:input');
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
+        ctx.connections.track(principal, ws);
         ws.on('error', (err) => ctx.logger.debug('stream socket error', { session_id: id, error: err }));
         const mode: StreamMode = ws.protocol === STREAM_SUBPROTOCOL_V2 ? 'v2' : 'default';
         const viewer = new StreamViewer(ws, { mode, stallMs: streamStallMs, logger: ctx.logger, sessionId: id });

@@ -10,6 +10,7 @@ import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from '../http/r
 import { Router } from '../http/router.js';
 import type { RouteAccess } from '../http/route.js';
 import { checkAccess } from '../http/pipeline.js';
+import type { ConnectionRegistry } from './connections.js';
 
 /** Everything an endpoint gets about an upgrade request that passed authentication. */
 export interface UpgradeContext {
@@ -59,6 +60,10 @@ export interface UpgradeDeps {
   logger: Logger;
   /** Rejected credentials go to the call log like HTTP ones. */
   onRejected?: (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void;
+  /** Caps the sockets per credential (429 before the upgrade) and tracks them for revocation. */
+  connections?: ConnectionRegistry;
+  /** The client's address (trusted proxies applied). @default the socket's peer address */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 /**
@@ -74,7 +79,7 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
 
   return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const requestId = requestIdOf(req);
-    const remoteAddr = remoteAddressOf(req);
+    const remoteAddr = (deps.clientAddress ?? remoteAddressOf)(req);
     socket.on('error', () => socket.destroy());
     const split = splitUrl(req.url, deps.basePath);
     let path = split?.path ?? '';
@@ -94,7 +99,13 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
       }
       checkAccess(endpoint.access, principal);
       who = { kind: principal.kind, id: principal.id };
-      await endpoint.handle({ req, socket, head, principal, params: lookup.found.params, query: split!.query, requestId, remoteAddr });
+      // One slot of the credential's socket cap, held while the endpoint upgrades (SPEC §2.2).
+      const release = deps.connections?.reserve(principal);
+      try {
+        await endpoint.handle({ req, socket, head, principal, params: lookup.found.params, query: split!.query, requestId, remoteAddr });
+      } finally {
+        release?.();
+      }
       deps.logger.info('websocket opened', { request_id: requestId, route: path, remote_addr: remoteAddr, principal: who });
     } catch (thrown) {
       const err = toGatewayError(thrown);
@@ -120,4 +131,9 @@ export function refuse(socket: Duplex, err: GatewayError, requestId: string): vo
   };
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n');
   socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
+  // end() only half-closes: a peer that never closes its side must not keep the socket.
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 }
+
+/** How long a refused socket may linger after its answer before it is destroyed. */
+export const REFUSAL_LINGER_MS = 1_000;

@@ -21,6 +21,9 @@ export const CallEntry = named(
       bytes_out: count('Response body bytes'),
       request_id: T.String(),
       remote_addr: T.String(),
+      count: T.Optional(
+        count('On a row standing for rate-limited refusals from one address in one window: how many (the other fields are the first one’s)'),
+      ),
     },
     { description: 'One audited call (SPEC §10)' },
   ),

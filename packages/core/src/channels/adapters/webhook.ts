@@ -2,7 +2,8 @@ import { REASON, T, WebhookInbound } from '@opendray/sdk/wire';
 import { randomToken } from '../../security.js';
 import type { ChannelAdapter, ChannelAdapterFactory, InboundMessage, OutboundMessage } from '../types.js';
 import { postJson } from './http-client.js';
-import { provesSecret, signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
+import { createReplayGuard } from './replay-guard.js';
+import { inboundProof, signBody, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, TIMESTAMP_HEADER } from './signature.js';
 
 /**
  * The `webhook` channel kind (SPEC §7).
@@ -14,6 +15,8 @@ import { provesSecret, signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './si
  *   A Slack incoming-webhook URL works as is (Slack reads the top-level `text`).
  * - `headers` — extra headers on outbound POSTs (e.g. the target's own credentials).
  * - `timeout_ms` — outbound deadline. @default 10000
+ * - `max_replay_entries` — inbound signatures remembered (each for its ±300 s window) so
+ *   that none is accepted twice; when full, signed requests are refused. @default 10000
  *
  * `secret`, `url` and `headers` are secrets: a Slack webhook URL is itself a credential.
  */
@@ -29,6 +32,9 @@ export const WebhookConfig = T.Object({
     }),
   ),
   timeout_ms: T.Optional(T.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+  max_replay_entries: T.Optional(
+    T.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000, description: 'Inbound signatures remembered so none is accepted twice' }),
+  ),
 });
 
 export const webhookAdapterFactory: ChannelAdapterFactory = {
@@ -36,12 +42,19 @@ export const webhookAdapterFactory: ChannelAdapterFactory = {
   configSchema: WebhookConfig,
   validateConfig(config) {
     // Validated against WebhookConfig already; only the generated secret is added.
-    const { secret, url, headers, timeout_ms } = config as { secret?: string; url?: string; headers?: Record<string, string>; timeout_ms?: number };
+    const { secret, url, headers, timeout_ms, max_replay_entries } = config as {
+      secret?: string;
+      url?: string;
+      headers?: Record<string, string>;
+      timeout_ms?: number;
+      max_replay_entries?: number;
+    };
     return {
       secret: secret ?? randomToken(32),
       ...(url !== undefined ? { url } : {}),
       ...(headers !== undefined ? { headers } : {}),
       ...(timeout_ms !== undefined ? { timeout_ms } : {}),
+      ...(max_replay_entries !== undefined ? { max_replay_entries } : {}),
     };
   },
   create(config) {
@@ -54,6 +67,7 @@ function createWebhookAdapter(config: Readonly<Record<string, unknown>>): Channe
   const url = config.url as string | undefined;
   const headers = (config.headers as Record<string, string> | undefined) ?? {};
   const timeoutMs = (config.timeout_ms as number | undefined) ?? 10_000;
+  const replays = createReplayGuard({ windowS: SIGNATURE_TOLERANCE_S, maxEntries: (config.max_replay_entries as number | undefined) ?? 10_000 });
   let channelId = '';
   let now = (): number => Date.now();
 
@@ -78,12 +92,18 @@ function createWebhookAdapter(config: Readonly<Record<string, unknown>>): Channe
         timeoutMs,
         signal,
         maxResponseBytes: 64 * 1024,
-        headers: { ...headers, [SIGNATURE_HEADER]: signBody(secret, ts, json), [TIMESTAMP_HEADER]: String(ts) },
+        // Signed as outbound: posting a delivery back to the inbound webhook never verifies.
+        headers: { ...headers, [SIGNATURE_HEADER]: signBody(secret, ts, json, 'outbound'), [TIMESTAMP_HEADER]: String(ts) },
       });
       if (answer.status < 200 || answer.status >= 300) throw new Error(`webhook answered HTTP ${answer.status}`);
     },
     webhook: {
-      authenticate: (request) => provesSecret(secret, request.headers, request.rawBody, request.receivedAt),
+      authenticate(request) {
+        const proof = inboundProof(secret, request.headers, request.rawBody, request.receivedAt);
+        if (!proof.ok) return false;
+        // A signed request is accepted once; a sender retrying re-signs with a new timestamp.
+        return !proof.signature || replays.firstUse(proof.signature.value, proof.signature.timestampS, request.receivedAt);
+      },
       bodySchema: WebhookInbound,
       parse: parseInbound,
     },
