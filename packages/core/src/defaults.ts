@@ -28,6 +28,13 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   const port = options.port ?? 8770;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);
+  const sandbox = options.sandbox;
+  if (sandbox !== undefined && typeof sandbox !== 'object' && !['auto', 'bwrap', 'off'].includes(sandbox)) {
+    throw new TypeError(`sandbox must be "auto", "bwrap", "off" or a SessionSandbox (got ${JSON.stringify(sandbox)})`);
+  }
+  if (options.allowedRoots !== undefined && (!Array.isArray(options.allowedRoots) || options.allowedRoots.some((r) => typeof r !== 'string' || !r.startsWith('/')))) {
+    throw new TypeError('allowedRoots must be a list of absolute paths');
+  }
   if (bcryptCost > 31) throw new TypeError('bcryptCost must be at most 31');
   return {
     ...options,

@@ -11,6 +11,7 @@ import { createCallLog } from './calllog/call-log.js';
 import { recordInboundCalls, recordRejectedUpgrades } from './calllog/record-inbound.js';
 import { createChannelsCapability } from './channels/capability.js';
 import type { Capability, GatewayContext } from './context.js';
+import { resolveDataDir } from './data-dir.js';
 import { createStores, resolveOptions } from './defaults.js';
 import { createHealthCapability } from './health/capability.js';
 import { createPipeline } from './http/pipeline.js';
@@ -25,6 +26,8 @@ import type { GatewayOptions } from './options.js';
 import { createProxyCapability } from './proxy/capability.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
+import { createSandbox } from './sessions/sandbox/create.js';
+import type { SandboxStatus } from './sessions/sandbox/types.js';
 import { openStorage } from './stores/keyv/open.js';
 import type { Stores } from './stores/types.js';
 import { CloseCode } from './ws/close-codes.js';
@@ -48,6 +51,8 @@ export interface Gateway {
   close(): Promise<void>;
   readonly bus: EventBus;
   readonly sessions: SessionManager;
+  /** How sessions are isolated here, with one line for the operator (SPEC §15). */
+  readonly sandbox: SandboxStatus;
   readonly stores: Stores;
   /** Every REST route, e.g. for documentation. */
   readonly routes: readonly Route[];
@@ -66,6 +71,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const opts = resolveOptions(options);
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
+  const dataDir = await resolveDataDir(opts);
+  const { sandbox, status: sandboxStatus } = await createSandbox(opts.sandbox ?? 'auto', { hidden: dataDir.hidden });
+  if (sandboxStatus.isolates) logger.info(sandboxStatus.message);
+  else logger.warn(sandboxStatus.message);
   const keyv = await openStorage(opts.storage);
   const stores = createStores(keyv, opts.stores, () => clock.now());
   const bus = createLocalBus({
@@ -83,6 +92,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pty: opts.pty ?? createNodePtyBackend(),
     connections: createConnectionRegistry(),
     callLog,
+    sandbox,
+    dataDir: dataDir.path,
   };
 
   const admin = createAdminAuth({
@@ -169,6 +180,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     upgrade,
     bus,
     sessions: sessions.manager,
+    sandbox: sandboxStatus,
     stores,
     routes,
     upgrades,
@@ -199,6 +211,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         bus.close();
         server.closeAllConnections();
         if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect();
+        await dataDir.dispose();
       })();
       return closing;
     },

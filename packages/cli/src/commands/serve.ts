@@ -1,10 +1,11 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
+import { credentialsPath } from '../credentials.js';
 
 // `opendray serve` never hashes below this, whatever an embedder may choose (SPEC §2.2).
 const SERVE_BCRYPT_COST = 12;
@@ -20,11 +21,26 @@ export function register(program: Command): void {
     .option('--port <port>', 'listen port (OPENDRAY_PORT, default 8770)')
     .option('--data-dir <dir>', 'data directory (OPENDRAY_DATA_DIR, default ~/.opendray)')
     .option('--config <file>', 'config file, .json or .toml (OPENDRAY_CONFIG)')
+    .option('--sandbox <mode>', 'session sandbox: auto | bwrap | off (OPENDRAY_SANDBOX, default auto)')
+    .option('--allowed-root <dir>', 'a directory session cwds may be in; repeatable or a comma list (OPENDRAY_ALLOWED_ROOTS)', collect, [])
     .addHelpText('after', `\nEnvironment:\n${SETTINGS.map((s) => `  ${s.env.padEnd(30)} ${s.describe}`).join('\n')}\n`)
-    .action(async (flags: Record<string, string | undefined>) => {
+    .action(async (flags: Record<string, string | string[] | undefined>) => {
       const config = await loadServeConfig(flags);
+      scrubGatewayEnv();
       await serve(config);
     });
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Once read, the gateway's own settings (the admin password and token among them) leave
+ * its environment, so nothing that inherits it later can see them (SPEC §15). Sessions
+ * get an allow-listed environment anyway, and the sandbox hides this process's
+ * /proc/<pid>/environ, which still shows the environment it was started with.
+ */
+function scrubGatewayEnv(): void {
+  for (const name of Object.keys(process.env)) if (name.startsWith('OPENDRAY_')) delete process.env[name];
 }
 
 async function serve(config: ServeConfig): Promise<void> {
@@ -55,15 +71,17 @@ async function serve(config: ServeConfig): Promise<void> {
       healthIntervalMs: config.health_interval_ms,
       healthTimeoutMs: config.health_timeout_ms,
       providers: config.providers,
+      sandbox: config.sandbox,
+      dataDir: config.data_dir,
+      // Never visible to a session: the config file, and the CLI's saved admin logins.
+      hiddenPaths: [...(config.config ? [config.config] : []), dirname(credentialsPath())],
+      ...(config.allowed_roots ? { allowedRoots: config.allowed_roots } : {}),
       ...(config.body_limit_bytes ? { bodyLimitBytes: config.body_limit_bytes } : {}),
       ...(config.proxy_timeout_ms ? { proxyTimeoutMs: config.proxy_timeout_ms } : {}),
     });
   } catch (err) {
     throw new CliError(`opendray: ${(err as Error).message}`);
   }
-
-  // The store holds signing secrets and token digests: owner-only, like the key file.
-  await chmod(join(config.data_dir, 'opendray.sqlite'), 0o600).catch(() => undefined);
 
   let url: string;
   try {
@@ -79,6 +97,7 @@ async function serve(config: ServeConfig): Promise<void> {
 
   const out = process.stdout;
   out.write(`opendray listening on ${url}\n`);
+  out.write(`Sandbox: ${gateway.sandbox.message}\n`);
   if (origin.source === 'created') {
     out.write(`Created admin credentials (shown once; stored hashed in ${origin.path}):\n`);
     out.write(`  user:     ${credentials.username}\n  password: ${origin.password}\n`);

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The value types a setting can have. */
-type Kind = 'string' | 'port' | 'ms' | 'level' | 'path';
+type Kind = 'string' | 'port' | 'ms' | 'level' | 'path' | 'paths' | 'sandbox';
 
 /** One setting of `opendray serve`: its config-file key, env name and flag (SPEC §12). */
 export interface SettingSpec {
@@ -28,6 +28,10 @@ export interface Settings {
   log_level: 'debug' | 'info' | 'warn' | 'error';
   body_limit_bytes?: number;
   proxy_timeout_ms?: number;
+  /** SPEC §15: `auto` (bubblewrap when it runs), `bwrap` (required) or `off`. */
+  sandbox: 'auto' | 'bwrap' | 'off';
+  /** Session `cwd`s must lie inside one of these (absolute paths). */
+  allowed_roots?: string[];
 }
 
 export type SettingKey = Exclude<keyof Settings, 'config'>;
@@ -47,6 +51,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'log_level', env: 'OPENDRAY_LOG_LEVEL', kind: 'level', describe: 'debug | info | warn | error' },
   { key: 'body_limit_bytes', env: 'OPENDRAY_BODY_LIMIT_BYTES', kind: 'ms', describe: 'request body cap in bytes' },
   { key: 'proxy_timeout_ms', env: 'OPENDRAY_PROXY_TIMEOUT_MS', kind: 'ms', describe: 'reverse proxy upstream timeout' },
+  { key: 'sandbox', env: 'OPENDRAY_SANDBOX', flag: '--sandbox <mode>', kind: 'sandbox', describe: 'session sandbox: auto | bwrap | off' },
+  { key: 'allowed_roots', env: 'OPENDRAY_ALLOWED_ROOTS', flag: '--allowed-root <dir>', kind: 'paths', describe: 'where session cwds may be (comma list; flag repeatable)' },
 ];
 
 /** Defaults of SPEC §12, for what no flag, env or file sets. */
@@ -60,11 +66,12 @@ export function defaultSettings(): Settings {
     health_timeout_ms: 5_000,
     workspace: homedir(),
     log_level: 'info',
+    sandbox: 'auto',
   };
 }
 
 /** Parses one raw value (a string from a flag or env, or a file value); throws a one-line message. */
-export function parseSetting(spec: SettingSpec, raw: unknown): string | number {
+export function parseSetting(spec: SettingSpec, raw: unknown): string | number | string[] {
   const bad = (why: string): never => {
     throw new Error(`${why} (got ${JSON.stringify(raw)})`);
   };
@@ -86,5 +93,15 @@ export function parseSetting(spec: SettingSpec, raw: unknown): string | number {
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(String(raw))) bad('must be debug, info, warn or error');
       return String(raw);
+    case 'sandbox':
+      if (!['auto', 'bwrap', 'off'].includes(String(raw))) bad('must be auto, bwrap or off');
+      return String(raw);
+    case 'paths': {
+      // A list (file, repeated flag) or one comma-separated string (env, flag).
+      const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
+      const paths = items.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
+      if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) bad('must be absolute paths');
+      return paths as string[];
+    }
   }
 }

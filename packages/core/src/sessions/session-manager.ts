@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Session, SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
@@ -13,6 +12,8 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
+import type { SandboxedCommand } from './sandbox/types.js';
+import { planSpawn } from './spawn-plan.js';
 import { parseCreate } from './validate.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
@@ -73,22 +74,15 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     };
   };
 
-  const spawn = (session: LiveSession, launch: { command: string; args: string[]; env: Record<string, string>; submitKey: string }, ring: RingBuffer): void => {
-    const { cols, rows, cwd } = session.record;
+  const spawn = (session: LiveSession, plan: SandboxedCommand, submitKey: string, ring: RingBuffer): void => {
+    const { cols, rows } = session.record;
     let pty: PtyProcess;
     try {
-      pty = ctx.pty.spawn(launch.command, launch.args, {
-        name: 'xterm-256color',
-        cols,
-        rows,
-        cwd,
-        env: { ...inheritedEnv(), ...launch.env, TERM: 'xterm-256color' },
-        encoding: null,
-      });
+      pty = ctx.pty.spawn(plan.command, plan.args, { name: 'xterm-256color', cols, rows, cwd: plan.cwd, env: plan.env, encoding: null });
     } catch (err) {
-      throw conflict(`could not start ${launch.command}: ${err instanceof Error ? err.message : String(err)}`);
+      throw conflict(`could not start ${plan.command}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    session.attach(pty, launch.submitKey, ring);
+    session.attach(pty, submitKey, ring, ctx.sandbox.signal?.bind(ctx.sandbox));
   };
 
   const manager: SessionManagerInternals = {
@@ -100,13 +94,11 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const release = reserve(owner);
       try {
         const agentSessionId = randomUUID();
-        const launch = await providers.resolveLaunch(params.provider_id, {
-          args: params.args,
-          env: params.env,
-          ...(params.model !== undefined ? { model: params.model } : {}),
-          agentSessionId,
-          resume: false,
-        });
+        const launch = await providers.resolveLaunch(
+          params.provider_id,
+          { args: params.args, env: params.env, ...(params.model !== undefined ? { model: params.model } : {}), agentSessionId, resume: false },
+          owner?.integrationId,
+        );
         const id = newId('ses');
         const now = isoTime(ctx.clock.now());
         const record: SessionRecord = {
@@ -128,10 +120,11 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           agent_session_id: agentSessionId,
           history: [],
         };
+        const plan = await planSpawn(ctx, record, launch, false);
         const session = new LiveSession(record, deps);
         sessions.set(id, session);
         try {
-          spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
+          spawn(session, plan, launch.submitKey, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
           throw err;
@@ -190,18 +183,16 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const release = reserve(owner?.integrationId ? owner : undefined);
       try {
         const r = session.record;
-        const dir = await stat(r.cwd).catch(() => null);
-        if (!dir?.isDirectory()) throw conflict(`cwd ${r.cwd} no longer exists`);
-        const launch = await providers.resolveLaunch(r.provider_id, {
-          args: r.args,
-          env: r.env ?? {},
-          ...(r.model !== undefined ? { model: r.model } : {}),
-          agentSessionId: r.agent_session_id ?? randomUUID(),
-          resume: true,
-        });
+        const launch = await providers.resolveLaunch(
+          r.provider_id,
+          { args: r.args, env: r.env ?? {}, ...(r.model !== undefined ? { model: r.model } : {}), agentSessionId: r.agent_session_id ?? randomUUID(), resume: true },
+          r.integration_id,
+        );
+        // The cwd is resolved and checked again: a symlink swapped since the create must not lead out of the roots.
+        const plan = await planSpawn(ctx, r, launch, true);
         const ring = await session.ringOf();
         if (sessions.get(id) !== session) throw notFound('session');
-        spawn(session, launch, ring);
+        spawn(session, plan, launch.submitKey, ring);
         await persistence.saveRecord(session);
         return session.view();
       } finally {
@@ -282,6 +273,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     async stopAllOf(integrationId) {
       const mine = [...sessions.values()].filter((s) => s.live && s.record.integration_id === integrationId);
       await Promise.all(mine.map((s) => s.stop('stopped')));
+      await providers.forgetIntegration(integrationId);
     },
   };
   return manager;
@@ -291,11 +283,4 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
 function endInfoOf(record: SessionRecord): EndInfo {
   const state = record.state === 'stopped' || record.state === 'interrupted' ? record.state : 'ended';
   return { exit_code: record.exit_code ?? null, ...(record.signal ? { signal: record.signal } : {}), state, cursor: record.bytes_out };
-}
-
-/** The gateway's environment as strings (node-pty wants no undefined values). */
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
 }

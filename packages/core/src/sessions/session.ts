@@ -62,6 +62,8 @@ export class LiveSession {
   private finishExit: (() => void) | null = null;
   private killTimers: NodeJS.Timeout[] = [];
   private inputChain: Promise<unknown> = Promise.resolve();
+  /** The sandbox's way to signal the whole session (SPEC §15); else its process groups. */
+  private sandboxSignal: ((pid: number, signals: readonly NodeJS.Signals[]) => boolean) | undefined;
   private readonly batch = new OutputBatcher((chunk, offset) => {
     for (const l of this.listeners) guard(() => l.data(chunk, offset), this.deps);
   });
@@ -128,9 +130,10 @@ export class LiveSession {
   }
 
   /** Wires a freshly spawned PTY (the ring must be loaded) and enters `running`. */
-  attach(pty: PtyProcess, submitKey: string, ring: RingBuffer): void {
+  attach(pty: PtyProcess, submitKey: string, ring: RingBuffer, sandboxSignal?: (pid: number, signals: readonly NodeJS.Signals[]) => boolean): void {
     const now = this.deps.ctx.clock.now();
     this.pty = pty;
+    this.sandboxSignal = sandboxSignal;
     this.ring = ring;
     this.submitKey = submitKey;
     this.stopAs = null;
@@ -214,6 +217,7 @@ export class LiveSession {
 
   /** Signals the process's whole session; a backend without a real pid is asked to kill it. */
   private signal(pty: PtyProcess, signals: NodeJS.Signals[]): void {
+    if (this.sandboxSignal?.(pty.pid, signals)) return;
     if (!signalSession(pty.pid, signals)) for (const s of signals) guard(() => pty.kill(s), this.deps);
   }
 

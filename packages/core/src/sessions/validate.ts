@@ -1,5 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { GatewayError, badRequest } from '../errors.js';
 
 /** A create request after validation, defaults filled in (SPEC §5.2). */
@@ -25,10 +25,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * Validates `POST /sessions` (SPEC §5.2): every failure is a 400 naming the field. The cwd
- * must be an existing directory and, when `allowedRoots` is set, lie inside one of them
- * after symlinks are resolved (so a link cannot escape a root).
+ * must be an existing directory; where it may be (allowed roots, never the data dir) is
+ * checked at every spawn by `resolveCwd` (sessions/cwd-policy.ts).
  */
-export async function parseCreate(body: unknown, roots: { workspaceRoot: string; allowedRoots?: string[] }): Promise<CreateParams> {
+export async function parseCreate(body: unknown, roots: { workspaceRoot: string }): Promise<CreateParams> {
   const b = object(body, 'body');
   const provider_id = optionalString(b.provider_id, 'provider_id', 64) ?? 'shell';
   const name = optionalString(b.name, 'name', MAX_NAME);
@@ -64,7 +64,7 @@ export async function parseCreate(body: unknown, roots: { workspaceRoot: string;
 
   const { cols, rows } = parseSize(b, { cols: 120, rows: 40 });
   const cwdInput = optionalString(b.cwd, 'cwd', 4096) ?? roots.workspaceRoot;
-  const cwd = await checkCwd(cwdInput, roots.allowedRoots);
+  const cwd = await checkCwd(cwdInput);
   return { provider_id, ...(name !== undefined ? { name } : {}), cwd, args, env, cols, rows, ...(model !== undefined ? { model } : {}) };
 }
 
@@ -80,27 +80,16 @@ export function parseSize(body: unknown, defaults?: { cols: number; rows: number
   return { cols: one('cols'), rows: one('rows') };
 }
 
-async function checkCwd(input: string, allowedRoots: string[] | undefined): Promise<string> {
+async function checkCwd(input: string): Promise<string> {
   if (input === '' || input.includes('\0') || !isAbsolute(input)) throw badRequest('cwd: must be an absolute path');
   const cwd = resolve(input);
-  let real: string;
   try {
     if (!(await stat(cwd)).isDirectory()) throw badRequest('cwd: not a directory');
-    real = await realpath(cwd);
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw badRequest('cwd: no such directory');
   }
-  if (allowedRoots && allowedRoots.length > 0) {
-    const inside = await Promise.all(allowedRoots.map(async (root) => within(real, await realpath(root).catch(() => resolve(root)))));
-    if (!inside.some(Boolean)) throw badRequest('cwd: outside the allowed roots');
-  }
   return cwd;
-}
-
-function within(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function object(value: unknown, field: string): Record<string, unknown> {

@@ -10,8 +10,12 @@ export interface ProviderRouteDeps {
   get(id: string): ProviderManifest | undefined;
   /** The wire shape, config redacted for integration principals. */
   view(manifest: ProviderManifest, principal: Principal | null): Promise<Provider>;
-  /** Validates and persists a config patch; throws 400 naming the field. */
-  patch(id: string, body: unknown): Promise<void>;
+  /**
+   * Validates and persists a config patch; throws 400 naming the field. An integration's
+   * patch is limited to integration-writable fields (403 naming the first other one) and
+   * lands in its own layer (SPEC §15).
+   */
+  patch(id: string, body: unknown, principal: Principal | null): Promise<void>;
 }
 
 /** The provider routes of SPEC §4: list and get [provider:read], config [provider:write]. */
@@ -47,10 +51,10 @@ export function providerRoutes(deps: ProviderRouteDeps): Route[] {
       path: '/providers/{id}/config',
       access: 'provider:write',
       body: 'json',
-      summary: "Change a provider's config (JSON merge patch; null removes a field; enabled toggles it)",
+      summary: "Change a provider's config (JSON merge patch; null removes a field; enabled toggles it); integrations: only integration-writable fields, for their own sessions",
       async handler({ params, principal, body }) {
         const manifest = find(params.id);
-        await deps.patch(manifest.id, body);
+        await deps.patch(manifest.id, body, principal);
         return json(await deps.view(manifest, principal));
       },
     },

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
+import { prepareSqliteFile, sqlitePath } from './file-modes.js';
 
 /** What `createGateway({ storage })` accepts: a Keyv instance or a store URI (SPEC §11). */
 export type StorageOption = Keyv | string;
@@ -20,6 +21,7 @@ async function open(storage: StorageOption | undefined): Promise<Keyv> {
   const uri = storage ?? 'memory';
   if (uri === 'memory' || uri === 'memory://') return new Keyv({ namespace: 'opendray' });
   if (uri.startsWith('sqlite://')) {
+    await prepareSqliteFile(sqlitePath(uri));
     const adapter = new KeyvSqlite({ uri, busyTimeout: 10_000 });
     await adapter.query('PRAGMA journal_mode=WAL');
     await adapter.query('PRAGMA synchronous=NORMAL');
