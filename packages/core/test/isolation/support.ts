@@ -50,13 +50,17 @@ export interface Box {
   close(): Promise<void>;
 }
 
-export async function startBox(mode: Mode, options: GatewayOptions = {}): Promise<Box> {
+/** Options of the box's gateway; a function gets the box's directories (e.g. to name a root inside it). */
+export type BoxOptions = GatewayOptions | ((dirs: { workspace: string; outside: string; dataDir: string }) => GatewayOptions);
+
+export async function startBox(mode: Mode, boxOptions: BoxOptions = {}): Promise<Box> {
   await mkdir(BASE, { recursive: true });
   const base = await mkdtemp(join(BASE, `${mode}-`));
   const dataDir = join(base, 'data');
   const workspace = join(base, 'workspace');
   const outside = join(base, 'outside');
   await Promise.all([mkdir(workspace), mkdir(outside)]);
+  const options = typeof boxOptions === 'function' ? boxOptions({ workspace, outside, dataDir }) : boxOptions;
   const t = await startGateway({
     sandbox: mode,
     storage: `sqlite://${join(dataDir, 'opendray.sqlite')}`,

@@ -49,7 +49,9 @@ export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
         }
         exposed.push(...(await installRoots([launch.command, process.execPath])));
       }
-      const writable = [launch.cwd, launch.home];
+      // A HOME that does not exist (a service user's /nonexistent) is simply not there inside either.
+      const home = await existing(launch.home);
+      const writable = [launch.cwd, ...(home?.dir ? [home.path] : [])];
       const privateDirs = (await Promise.all(['/tmp', '/var/tmp'].map(existing))).flatMap((d) => (d?.dir ? [d.path] : []));
       const env = { ...launch.env };
       if (integration && env.PATH !== undefined) env.PATH = visiblePath(env.PATH, hidden, [...exposed, ...writable]);
