@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { GatewayOptions } from './options.js';
+import { randomToken } from './security.js';
 import { sqlitePath } from './stores/keyv/file-modes.js';
 
 /** The data dir a gateway runs with, and what no session may see. */
@@ -15,8 +16,9 @@ export interface DataDir {
 
 /**
  * `options.dataDir`, else the SQLite store's directory, else a private temporary
- * directory (mode 0700, removed at close). A data dir of `/` is refused: the sandbox hides
- * the data dir, and hiding `/` would hide the system.
+ * directory: an unguessable name, created (0700) only when a first integration HOME needs
+ * it, removed at close. A data dir of `/` is refused: the sandbox hides the data dir, and
+ * hiding `/` would hide the system.
  */
 export async function resolveDataDir(options: Pick<GatewayOptions, 'dataDir' | 'storage' | 'hiddenPaths'>): Promise<DataDir> {
   if (options.hiddenPaths !== undefined && (!Array.isArray(options.hiddenPaths) || options.hiddenPaths.some((p) => typeof p !== 'string' || p === ''))) {
@@ -24,7 +26,7 @@ export async function resolveDataDir(options: Pick<GatewayOptions, 'dataDir' | '
   }
   const sqlite = typeof options.storage === 'string' && options.storage.startsWith('sqlite://') ? resolve(sqlitePath(options.storage)) : undefined;
   const given = options.dataDir ?? (sqlite ? dirname(sqlite) : undefined);
-  const path = given ? resolve(given) : await mkdtemp(join(tmpdir(), 'opendray-data-'));
+  const path = given ? resolve(given) : join(tmpdir(), `opendray-data-${randomToken(12)}`);
   if (path === '/') throw new TypeError('dataDir: must not be "/" (sessions are kept out of the data dir)');
   const hidden = [path, ...(sqlite ? [sqlite, `${sqlite}-wal`, `${sqlite}-shm`] : []), ...(options.hiddenPaths ?? []).map((p) => resolve(p))];
   return { path, hidden, dispose: given ? async () => {} : () => rm(path, { recursive: true, force: true }) };
