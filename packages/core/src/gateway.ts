@@ -73,7 +73,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const logger = opts.logger ?? silentLogger;
   const dataDir = await resolveDataDir(opts);
   const { sandbox, status: sandboxStatus } = await createSandbox(opts.sandbox ?? 'auto', { hidden: dataDir.hidden });
-  if (sandboxStatus.isolates) logger.info(sandboxStatus.message);
+  // `opendray serve` prints the status on stdout; an embedder is warned when sessions are not isolated.
+  if (sandboxStatus.isolates) logger.debug(sandboxStatus.message);
   else logger.warn(sandboxStatus.message);
   const keyv = await openStorage(opts.storage);
   const stores = createStores(keyv, opts.stores, () => clock.now());

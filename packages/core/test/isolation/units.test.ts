@@ -98,4 +98,10 @@ describe('provider definitions with a launch policy', () => {
       await expect(createGateway({ sandbox: 'off', providers: [def as never] })).rejects.toThrow(field);
     }
   });
+
+  it('a workspace root inside the data dir, or a data dir of /, fails at createGateway', async () => {
+    await expect(createGateway({ sandbox: 'off', dataDir: '/srv/od', workspaceRoot: '/srv/od/ws' })).rejects.toThrow(/^workspaceRoot: must not be inside the data dir/);
+    await expect(createGateway({ sandbox: 'off', dataDir: '/' })).rejects.toThrow(/^dataDir: must not be "\/"/);
+    await expect(createGateway({ sandbox: 'off', hiddenPaths: [''] })).rejects.toThrow(/^hiddenPaths/);
+  });
 });

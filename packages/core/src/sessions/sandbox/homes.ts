@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { badRequest } from '../../errors.js';
+import { badRequest, conflict } from '../../errors.js';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -16,5 +16,8 @@ export async function sessionHome(dataDir: string, integrationId: string | undef
   if (!SAFE_ID.test(integrationId)) throw badRequest('integration id is not usable as a directory name');
   const home = join(dataDir, 'homes', integrationId);
   await mkdir(home, { recursive: true, mode: 0o700 });
+  // An unsandboxed session could have replaced its HOME with a link elsewhere; the sandbox
+  // must never bind that target writable.
+  if (!(await lstat(home)).isDirectory()) throw conflict(`the HOME of integration ${integrationId} is not a directory; the operator must repair ${home}`);
   return home;
 }
