@@ -273,7 +273,6 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     async stopAllOf(integrationId) {
       const mine = [...sessions.values()].filter((s) => s.live && s.record.integration_id === integrationId);
       await Promise.all(mine.map((s) => s.stop('stopped')));
-      await providers.forgetIntegration(integrationId);
     },
   };
   return manager;

@@ -95,6 +95,10 @@ describe.each(MODES)('a session goes for files it must not reach (sandbox %s)', 
     expect(field(out, 'OWN')).toBe('0');
     expect(field(out, 'A')).toBe(given(mode, { bwrap: '', off: 'a-login-token' }));
     if (homedir() !== '/') expect(field(out, 'OPERATOR')).toBe(given(mode, { bwrap: 'hidden', off: 'visible' }));
+
+    // A deleted tenant's HOME (its agent logins) goes with it.
+    expect((await box.t.apiJson(`/integrations/${a.id}`, { method: 'DELETE' })).status).toBe(204);
+    await expect.poll(() => existsSync(homeA)).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { badRequest, conflict } from '../../errors.js';
@@ -20,4 +20,10 @@ export async function sessionHome(dataDir: string, integrationId: string | undef
   // must never bind that target writable.
   if (!(await lstat(home)).isDirectory()) throw conflict(`the HOME of integration ${integrationId} is not a directory; the operator must repair ${home}`);
   return home;
+}
+
+/** Removes a deleted integration's HOME (a link is removed, never followed). */
+export async function removeSessionHome(dataDir: string, integrationId: string): Promise<void> {
+  if (!SAFE_ID.test(integrationId)) return;
+  await rm(join(dataDir, 'homes', integrationId), { recursive: true, force: true });
 }
