@@ -29,7 +29,11 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);
   const sandbox = options.sandbox;
-  if (sandbox !== undefined && typeof sandbox !== 'object' && !['auto', 'bwrap', 'off'].includes(sandbox)) {
+  const validSandbox =
+    sandbox === undefined ||
+    (typeof sandbox === 'string' && ['auto', 'bwrap', 'off'].includes(sandbox)) ||
+    (typeof sandbox === 'object' && sandbox !== null && typeof sandbox.wrap === 'function' && typeof sandbox.name === 'string');
+  if (!validSandbox) {
     throw new TypeError(`sandbox must be "auto", "bwrap", "off" or a SessionSandbox (got ${JSON.stringify(sandbox)})`);
   }
   if (options.allowedRoots !== undefined && (!Array.isArray(options.allowedRoots) || options.allowedRoots.some((r) => typeof r !== 'string' || !r.startsWith('/')))) {

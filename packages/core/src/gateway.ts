@@ -24,6 +24,7 @@ import { createIntegrationsCapability } from './integrations/capability.js';
 import { silentLogger } from './log.js';
 import type { GatewayOptions } from './options.js';
 import { createProxyCapability } from './proxy/capability.js';
+import { closeFdsShimAvailable } from './pty/close-fds.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
 import { createSandbox } from './sessions/sandbox/create.js';
@@ -76,6 +77,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // `opendray serve` prints the status on stdout; an embedder is warned when sessions are not isolated.
   if (sandboxStatus.isolates) logger.debug(sandboxStatus.message);
   else logger.warn(sandboxStatus.message);
+  if (!opts.pty && process.platform === 'linux' && !closeFdsShimAvailable()) {
+    logger.warn('/bin/bash not found: sessions inherit the PTY masters of earlier sessions (node-pty 1.1); install bash (docs/security.md)');
+  }
   const keyv = await openStorage(opts.storage);
   const stores = createStores(keyv, opts.stores, () => clock.now());
   const bus = createLocalBus({

@@ -1,4 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
@@ -97,7 +98,9 @@ async function serve(config: ServeConfig): Promise<void> {
 
   const out = process.stdout;
   out.write(`opendray listening on ${url}\n`);
-  out.write(`Sandbox: ${gateway.sandbox.message}\n`);
+  // A sandboxed session may write its cwd: say so when that defaults to the operator's own HOME.
+  const wideWorkspace = gateway.sandbox.isolates && !config.allowed_roots && config.workspace === homedir();
+  out.write(`Sandbox: ${gateway.sandbox.message}${wideWorkspace ? `; integration sessions may work anywhere in ${config.workspace} (set OPENDRAY_WORKSPACE or allowed_roots to a directory of workspaces)` : ''}\n`);
   if (origin.source === 'created') {
     out.write(`Created admin credentials (shown once; stored hashed in ${origin.path}):\n`);
     out.write(`  user:     ${credentials.username}\n  password: ${origin.password}\n`);
