@@ -50,6 +50,14 @@ describe.each(MODES)('a session looks for inherited descriptors (sandbox %s)', (
     ws.close();
   });
 
+  it('a burst of concurrent creates: every session holds only 0, 1 and 2', async () => {
+    box = await startBox(mode);
+    const tenants = await Promise.all([1, 2, 3, 4].map((i) => box.integration(`burst-${i}`)));
+    const outputs = await Promise.all(tenants.flatMap((t) => [1, 2].map(() => box.run(t.key, `${LIST_FDS}; sleep 0.5`))));
+    expect(outputs).toHaveLength(8);
+    for (const out of outputs) expect(fdLines(out).map(([n]) => n)).toEqual([0, 1, 2]);
+  });
+
   it('an interactive shell holds nothing but its own terminal either', async () => {
     box = await startBox(mode);
     const { key } = await box.integration('fd-thief');
