@@ -22,9 +22,7 @@ export interface DataDir {
  * hiding `/` would hide the system.
  */
 export async function resolveDataDir(options: Pick<GatewayOptions, 'dataDir' | 'storage' | 'hiddenPaths' | 'workspaceRoot'>): Promise<DataDir> {
-  if (options.hiddenPaths !== undefined && (!Array.isArray(options.hiddenPaths) || options.hiddenPaths.some((p) => typeof p !== 'string' || p === ''))) {
-    throw new TypeError('hiddenPaths: must be a list of paths');
-  }
+  if (options.hiddenPaths?.some((p) => p === '')) throw new TypeError('hiddenPaths: must be a list of paths');
   const sqlite = typeof options.storage === 'string' && options.storage.startsWith('sqlite://') ? resolve(sqlitePath(options.storage)) : undefined;
   const given = options.dataDir ?? (sqlite ? dirname(sqlite) : undefined);
   const path = given ? resolve(given) : join(tmpdir(), `opendray-data-${randomToken(12)}`);

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import type Keyv from 'keyv';
 import { systemClock } from './clock.js';
+import { checkOptions } from './options-check.js';
 import type { ResolvedOptions } from './context.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
@@ -25,20 +26,11 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 
 /** Fills in every default; a misconfiguration throws a TypeError naming the option. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
+  checkOptions(options);
   const port = options.port ?? 8770;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);
-  const sandbox = options.sandbox;
-  const validSandbox =
-    sandbox === undefined ||
-    (typeof sandbox === 'string' && ['auto', 'bwrap', 'off'].includes(sandbox)) ||
-    (typeof sandbox === 'object' && sandbox !== null && typeof sandbox.wrap === 'function' && typeof sandbox.name === 'string');
-  if (!validSandbox) {
-    throw new TypeError(`sandbox must be "auto", "bwrap", "off" or a SessionSandbox (got ${JSON.stringify(sandbox)})`);
-  }
-  if (options.allowedRoots !== undefined && (!Array.isArray(options.allowedRoots) || options.allowedRoots.some((r) => typeof r !== 'string' || !r.startsWith('/')))) {
-    throw new TypeError('allowedRoots must be a list of absolute paths');
-  }
+  if (options.allowedRoots?.some((r) => !r.startsWith('/'))) throw new TypeError('allowedRoots must be a list of absolute paths');
   if (bcryptCost > 31) throw new TypeError('bcryptCost must be at most 31');
   return {
     ...options,

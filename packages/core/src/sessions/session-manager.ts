@@ -12,9 +12,9 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
+import { parseCreate } from './create-params.js';
 import type { SandboxedCommand } from './sandbox/types.js';
 import { planSpawn } from './spawn-plan.js';
-import { parseCreate } from './validate.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';

@@ -63,6 +63,6 @@ describe('where no sandbox can run', () => {
   });
 
   it('rejects a sandbox setting it does not know', async () => {
-    await expect(createGateway({ sandbox: 'docker' as never })).rejects.toThrow(/sandbox must be "auto", "bwrap", "off"/);
+    await expect(createGateway({ sandbox: 'docker' as never })).rejects.toThrow(/option "sandbox" must be "auto", "bwrap", "off" or a SessionSandbox/);
   });
 });

@@ -59,7 +59,7 @@ export async function startBox(mode: Mode, boxOptions: BoxOptions = {}): Promise
   const dataDir = join(base, 'data');
   const workspace = join(base, 'workspace');
   const outside = join(base, 'outside');
-  await Promise.all([mkdir(workspace), mkdir(outside)]);
+  await Promise.all([mkdir(workspace), mkdir(outside), mkdir(dataDir, { mode: 0o700 })]);
   const options = typeof boxOptions === 'function' ? boxOptions({ workspace, outside, dataDir }) : boxOptions;
   const t = await startGateway({
     sandbox: mode,

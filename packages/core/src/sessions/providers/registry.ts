@@ -5,7 +5,7 @@ import { badRequest, conflict, notFound } from '../../errors.js';
 import type { Route } from '../../http/route.js';
 import { builtinManifests } from './builtin.js';
 import { checkRequestArgs, checkRequestEnv } from '../launch-policy.js';
-import { applyConfigPatch, isEnabled, viewConfig, type StoredConfig } from './config.js';
+import { applyConfigPatch, configValidator, isEnabled, viewConfig, type StoredConfig } from './config.js';
 import { assertIntegrationMayPatch, layerOwner, overrideKey, pinnedFields, withOverrides } from './config-access.js';
 import { buildLaunch, type LaunchRequest, type LaunchSpec } from './launch.js';
 import { createProber } from './probe.js';
@@ -13,6 +13,7 @@ import { providerRoutes } from './routes.js';
 import type { ProviderManifest } from './types.js';
 import { mergeProviderDefinitions } from './validate.js';
 import { findExecutable } from './which.js';
+import { createKeyedQueue } from '../../serial-queue.js';
 
 export type { LaunchRequest, LaunchSpec } from './launch.js';
 
@@ -51,11 +52,12 @@ export interface ProviderRegistry {
  */
 export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'clock' | 'logger' | 'stores'>): ProviderRegistry {
   const manifests = mergeProviderDefinitions(builtinManifests(), ctx.options.providers);
+  for (const m of manifests) configValidator(m);
   const byId = new Map(manifests.map((m) => [m.id, m] as const));
   const prober = createProber({ now: () => ctx.clock.now(), logger: ctx.logger });
   const configs = new Map<string, Promise<StoredConfig>>();
   // PATCHes of one provider run one after another so none is lost (read-modify-write).
-  const writes = new Map<string, Promise<unknown>>();
+  const writes = createKeyedQueue();
 
   /** A stored config by store key: a provider id, or an integration's layer (`overrideKey`). */
   const configOf = (key: string): Promise<StoredConfig> => {
@@ -95,13 +97,7 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       await ctx.stores.providerConfig.set(key, next);
       configs.set(key, Promise.resolve(next));
     };
-    const result = (writes.get(key) ?? Promise.resolve()).then(run, run);
-    const tail = result.catch(() => undefined);
-    writes.set(key, tail);
-    void tail.then(() => {
-      if (writes.get(key) === tail) writes.delete(key);
-    });
-    return result;
+    return writes.run(key, run);
   };
 
   const patch = (id: string, body: unknown, principal: Principal | null): Promise<void> => {
