@@ -63,6 +63,18 @@ describe.each(MODES)("a session goes for other sessions' processes (sandbox %s)"
     }
   });
 
+  it('an interactive shell keeps its terminal, job control and its exit status', async () => {
+    box = await startBox(mode);
+    const { key } = await box.integration('shell-user');
+    const s = await createSession(box.t, { provider_id: 'sh', cwd: await box.workdir('interactive') }, key);
+    await box.t.api(`/sessions/${s.id}/input`, { method: 'POST', token: key, body: { data: 'sleep 5 & jobs; echo JOBS-$((1+1)); exit 3\n' } });
+    await waitFor(async () => (await box.t.apiJson(`/sessions/${s.id}`, { token: key })).body.state === 'ended');
+    const out = await waitForOutput(box.t, s.id, 'JOBS-2');
+    expect(out).toMatch(/\[1\] \+ Running +sleep 5/);
+    expect(out).not.toContain('Cannot set tty process group');
+    expect((await box.t.apiJson(`/sessions/${s.id}`, { token: key })).body.exit_code).toBe(3);
+  });
+
   it('a stop reaches the process inside first (graceful), then the whole session', async () => {
     box = await startBox(mode);
     const { key } = await box.integration('stopper');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, sep } from 'node:path';
@@ -31,6 +32,7 @@ export interface BwrapOptions {
 export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
   const operatorHome = options.operatorHome ?? homedir();
   const root = options.root ?? process.getuid?.() === 0;
+  const foreground = existsSync(BASH) ? FOREGROUND : [];
   return {
     name: 'bwrap',
     isolates: true,
@@ -65,6 +67,7 @@ export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
           ...mountArgs({ writable, hidden, exposed, privateDirs }),
           '--chdir', launch.cwd,
           '--',
+          ...foreground,
           launch.command,
           ...launch.args,
         ],
@@ -75,6 +78,17 @@ export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
     signal: (pid, signals) => signalSandbox(options.bwrap, pid, signals),
   };
 }
+
+const BASH = '/bin/bash';
+/**
+ * Runs the command as the terminal's foreground process group, inside the sandbox. The
+ * group node-pty made foreground is bwrap's, outside the PID namespace, so inside it reads
+ * as group 0: a shell that hands the terminal back to it at exit fails (dash: "Cannot set
+ * tty process group", exit status 2 instead of the script's). An interactive bash takes
+ * the terminal for a group of its own when it starts, then execs; exec restores the
+ * signal dispositions it changed, and it reads no rc file, `BASH_ENV` or imported function.
+ */
+const FOREGROUND = [BASH, '--norc', '--noprofile', '-p', '-i', '-c', 'exec "$@"', 'opendray-tty'];
 
 /** The real path of `path` and whether it is a directory; undefined when it does not exist. */
 async function existing(path: string): Promise<{ path: string; dir: boolean } | undefined> {
