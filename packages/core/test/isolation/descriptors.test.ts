@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSession } from '../fixtures/sessions.js';
-import { openWs, waitForOutput } from '../support/gateway.js';
+import { ADMIN_TOKEN, openWs, waitForOutput } from '../support/gateway.js';
 import { MODES, startBox, type Box } from './support.js';
 
 const require = createRequire(import.meta.url);
@@ -37,7 +37,7 @@ describe.each(MODES)('a session looks for inherited descriptors (sandbox %s)', (
     // Other tenants' sessions (their PTY masters are open in the gateway), an open stream
     // socket, the SQLite store and the listening socket: all are descriptors of the gateway.
     const victims = await Promise.all([1, 2, 3].map(async () => createSession(box.t, { provider_id: 'sh', args: ['-c', 'sleep 30'], cwd: await box.workdir('victim') })));
-    const ws = await openWs(`${box.t.wsUrl}/api/v1/sessions/${victims[0].id}/stream`, { token: undefined, headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+    const ws = await openWs(`${box.t.wsUrl}/api/v1/sessions/${victims[0].id}/stream`, { token: ADMIN_TOKEN });
     const held = gatewayDescriptors();
     expect(held.filter((t) => t === '/dev/ptmx').length).toBeGreaterThanOrEqual(3);
     expect(held.some((t) => t.startsWith('socket:'))).toBe(true);

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { MODES, field, startBox, type Box } from './support.js';
+import { BASE, MODES, field, startBox, type Box } from './support.js';
 
 const given = <T>(mode: string, expected: { bwrap: T; off: T }): T => (mode === 'bwrap' ? expected.bwrap : expected.off);
 
@@ -104,7 +104,6 @@ describe.each(MODES)('a session goes for files it must not reach (sandbox %s)', 
 
 /** A directory outside any box, for a config file the gateway is told to hide. */
 async function mkOutsideDir(): Promise<string> {
-  const base = join(process.cwd(), 'node_modules', '.cache', 'opendray-isolation');
-  await mkdir(base, { recursive: true });
-  return mkdtemp(join(base, 'config-'));
+  await mkdir(BASE, { recursive: true });
+  return mkdtemp(join(BASE, 'config-'));
 }

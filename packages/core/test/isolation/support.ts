@@ -20,7 +20,7 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
  * `/tmp`: the sandbox gives each session a private `/tmp`, which would hide a host path
  * there whatever the rest of the sandbox did, so an attack on it would prove nothing.
  */
-const BASE = join(REPO, 'node_modules', '.cache', 'opendray-isolation');
+export const BASE = join(REPO, 'node_modules', '.cache', 'opendray-isolation');
 
 export const BOX_PROVIDERS = [
   { id: 'sh', display_name: 'sh', kind: 'shell', command: '/bin/sh', args: [], submit_key: '\n', config_schema: {} },
