@@ -70,6 +70,9 @@ export async function startBox(mode: Mode, boxOptions: BoxOptions = {}): Promise
     idleThresholdMs: 600_000,
     stopGraceMs: 1_000,
     ...options,
+  }).catch(async (err: unknown) => {
+    await rm(base, { recursive: true, force: true });
+    throw err;
   });
   let dirs = 0;
   const box: Box = {
