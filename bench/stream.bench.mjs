@@ -172,7 +172,7 @@ async function gatewaySeconds(g, file, { viewer = false } = {}) {
 }
 
 /** Round trips of one byte through `send` until `onEcho` sees it, in ms. */
-async function echoLatencies(send, subscribe) {
+export async function echoLatencies(send, subscribe) {
   const samples = [];
   let waiting = null;
   subscribe((chunk) => {

@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import type { ResolvedLimits } from './limits.js';
 import type { GatewayOptions, SocketOptions } from './options.js';
 import type { PtyBackend } from './pty/types.js';
+import type { SessionSandbox } from './sessions/sandbox/types.js';
 import type { Stores } from './stores/types.js';
 import type { ConnectionRegistry } from './ws/connections.js';
 import type { UpgradeEndpoint } from './ws/upgrade.js';
@@ -44,6 +45,10 @@ export interface GatewayContext {
   pty: PtyBackend;
   connections: ConnectionRegistry;
   callLog: CallLog;
+  /** How sessions are isolated (SPEC §15). */
+  sandbox: SessionSandbox;
+  /** Integration HOMEs live under it; no session may see it. */
+  dataDir: string;
 }
 
 /** What one capability adds to the gateway. */

@@ -38,6 +38,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   const port = options.port ?? 8770;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);
+  if (options.allowedRoots?.some((r) => !r.startsWith('/'))) throw new TypeError('allowedRoots must be a list of absolute paths');
   if (bcryptCost > 31) throw new TypeError('bcryptCost must be at most 31');
   if (options.storageDurability !== undefined && options.storageDurability !== 'full' && options.storageDurability !== 'normal') {
     throw new TypeError(`storageDurability must be "full" or "normal" (got ${JSON.stringify(options.storageDurability)})`);

@@ -13,6 +13,7 @@ import { createCallLog } from './calllog/call-log.js';
 import { recordInboundCalls, recordRejectedUpgrades } from './calllog/record-inbound.js';
 import { createChannelsCapability } from './channels/capability.js';
 import type { Capability, GatewayContext } from './context.js';
+import { resolveDataDir } from './data-dir.js';
 import { createStores, resolveOptions } from './defaults.js';
 import { createHealthCapability } from './health/capability.js';
 import { createClientAddressResolver, trustedProxyCheck } from './http/client-address.js';
@@ -29,8 +30,11 @@ import type { GatewayOptions } from './options.js';
 import { createProxyCapability } from './proxy/capability.js';
 import { logAccess } from './observability/access-log.js';
 import { logLifecycle } from './observability/lifecycle-log.js';
+import { closeFdsShimAvailable } from './pty/close-fds.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
+import { createSandbox } from './sessions/sandbox/create.js';
+import type { SandboxStatus } from './sessions/sandbox/types.js';
 import { openStorage } from './stores/keyv/open.js';
 import { writerFor } from './stores/keyv/writer.js';
 import { storageHealthCheck } from './stores/storage-health.js';
@@ -56,6 +60,8 @@ export interface Gateway {
   close(): Promise<void>;
   readonly bus: EventBus;
   readonly sessions: SessionManager;
+  /** How sessions are isolated here, with one line for the operator (SPEC §15). */
+  readonly sandbox: SandboxStatus;
   readonly stores: Stores;
   /** Every REST route, e.g. for documentation. */
   readonly routes: readonly Route[];
@@ -74,6 +80,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const opts = resolveOptions(options);
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
+  const dataDir = await resolveDataDir(opts);
+  const { sandbox, status: sandboxStatus } = await createSandbox(opts.sandbox ?? 'auto', { hidden: dataDir.hidden });
+  // `opendray serve` prints the status on stdout; an embedder is warned when sessions are not isolated.
+  if (sandboxStatus.isolates) logger.debug(sandboxStatus.message);
+  else logger.warn(sandboxStatus.message);
+  if (!opts.pty && process.platform === 'linux' && !closeFdsShimAvailable()) {
+    logger.warn('/bin/bash not found: sessions inherit the PTY masters of earlier sessions (node-pty 1.1); install bash (docs/security.md)');
+  }
   const keyv = await openStorage(opts.storage);
   if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
   const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
@@ -96,6 +110,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pty: opts.pty ?? createNodePtyBackend(),
     connections: createConnectionRegistry({ clock, maxPerCredential: opts.limits.socketsPerCredential }),
     callLog,
+    sandbox,
+    dataDir: dataDir.path,
   };
 
   // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
@@ -199,6 +215,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     upgrade,
     bus,
     sessions: sessions.manager,
+    sandbox: sandboxStatus,
     stores,
     routes,
     upgrades,
@@ -238,6 +255,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         bus.close();
         server.closeAllConnections();
         if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect();
+        await dataDir.dispose();
       })();
       return closing;
     },

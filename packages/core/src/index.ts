@@ -27,6 +27,8 @@ export type { PipelineHooks, ResponseInfo } from './http/pipeline.js';
 export type * from './stores/types.js';
 export type { StorageOption } from './stores/keyv/open.js';
 export type { ProviderManifest, ProviderDefinition, ConfigField, ResumeSpec } from './sessions/providers/types.js';
+export type { SandboxMode, SandboxLaunch, SandboxedCommand, SessionSandbox, SandboxStatus } from './sessions/sandbox/types.js';
+export { REFUSED_ENV } from './sessions/launch-policy.js';
 export type {
   ChannelAdapter,
   ChannelAdapterFactory,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GatewayOptions } from './options.js';
 
-type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'string[]' | 'array' | 'storage';
+type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'string[]' | 'array' | 'storage' | 'sandbox';
 
 /**
  * The type of every `createGateway` option. A key missing here is a typo to the check, so
@@ -27,6 +27,9 @@ const KINDS = {
   version: 'string',
   workspaceRoot: 'string',
   allowedRoots: 'string[]',
+  sandbox: 'sandbox',
+  dataDir: 'string',
+  hiddenPaths: 'string[]',
   idleThresholdMs: 'number',
   bufferBytes: 'number',
   outputDir: 'string',
@@ -81,11 +84,13 @@ function matches(kind: Kind, v: unknown): boolean {
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
     case 'storage':
       return typeof v === 'string' || (typeof v === 'object' && v !== null);
+    case 'sandbox':
+      return ['auto', 'bwrap', 'off'].includes(v as string) || (typeof v === 'object' && v !== null && typeof (v as { wrap?: unknown }).wrap === 'function');
   }
 }
 
 const describe = (kind: Kind): string =>
-  ({ string: 'a string', number: 'a number', boolean: 'a boolean', function: 'a function', object: 'an object', array: 'an array', 'string[]': 'an array of strings', storage: 'a store URI or a Keyv instance' })[kind];
+  ({ string: 'a string', number: 'a number', boolean: 'a boolean', function: 'a function', object: 'an object', array: 'an array', 'string[]': 'an array of strings', storage: 'a store URI or a Keyv instance', sandbox: '"auto", "bwrap", "off" or a SessionSandbox' })[kind];
 
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v);
 

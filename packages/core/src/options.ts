@@ -9,6 +9,7 @@ import type { ProviderDefinition } from './sessions/providers/types.js';
 import type { ChannelAdapterFactory } from './channels/types.js';
 import type { LimitsOptions } from './limits.js';
 import type { SessionRetentionOptions } from './sessions/retention.js';
+import type { SandboxMode, SessionSandbox } from './sessions/sandbox/types.js';
 
 /** Admin credentials and extra verifiers (SPEC §2.1, §11). */
 export interface AuthOptions {
@@ -78,8 +79,28 @@ export interface GatewayOptions {
 
   /** Default `cwd` of new sessions. @default the user's home */
   workspaceRoot?: string;
-  /** When set, a session `cwd` must lie inside one of these. */
+  /**
+   * When set, a session `cwd` must lie inside one of these, checked on its real path at
+   * every start and restart. Unset, an integration's sandboxed session is kept inside the
+   * workspace root (SPEC §15).
+   */
   allowedRoots?: string[];
+  /**
+   * How sessions are isolated (SPEC §15; docs/security.md): `'bwrap'` (bubblewrap; fails
+   * at start when it cannot run), `'auto'` (bwrap when it runs here; else operator
+   * sessions run unsandboxed and integration sessions are refused with 503), `'off'`
+   * (every session unsandboxed, the operator's explicit choice), or a SessionSandbox.
+   * @default 'auto'
+   */
+  sandbox?: SandboxMode | SessionSandbox;
+  /**
+   * The gateway's data directory: integration HOMEs live in `<dataDir>/homes/<id>`, and
+   * no session may see it or run in it. @default the SQLite store's directory; with
+   * another store a private temporary directory, removed at `close()`
+   */
+  dataDir?: string;
+  /** More paths no session may see, e.g. the config file and the CLI's credentials. */
+  hiddenPaths?: string[];
   /** Silence before `session.idle`. @default 30_000 */
   idleThresholdMs?: number;
   /** Ring buffer per session. @default 1_048_576 */

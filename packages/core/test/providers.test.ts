@@ -119,16 +119,18 @@ describe('provider routes over HTTP', () => {
 
   it('patches as a merge, redacts secrets for integrations and shows them to the admin', async () => {
     t = await startGateway();
-    const { reader, writer } = await integrationKeys(t);
+    const { reader } = await integrationKeys(t);
+    // Only the admin may set these (SPEC §15); what an integration may patch: isolation/provider-config.test.ts.
     const first = await t.apiJson('/providers/claude/config', {
       method: 'PATCH',
-      token: writer,
       body: { model: 'opus', api_key: 'sk-ant-secret', permission_mode: 'plan', extra_args: ['--verbose'] },
     });
     expect(first.status).toBe(200);
     expect(first.body.id).toBe('claude');
-    expect(first.body.config).toEqual({ model: 'opus', api_key: '********', permission_mode: 'plan', extra_args: ['--verbose'] });
-    expect(JSON.stringify(first.body)).not.toContain('sk-ant-secret');
+    expect(first.body.config).toEqual({ model: 'opus', api_key: 'sk-ant-secret', permission_mode: 'plan', extra_args: ['--verbose'] });
+    const asReader = await t.apiJson('/providers/claude', { token: reader });
+    expect(asReader.body.config).toEqual({ model: 'opus', api_key: '********', permission_mode: 'plan', extra_args: ['--verbose'] });
+    expect(JSON.stringify(asReader.body)).not.toContain('sk-ant-secret');
 
     // Merge: only `model` changes; the redacted placeholder keeps the stored secret; null removes.
     const second = await t.apiJson('/providers/claude/config', {

@@ -103,9 +103,13 @@ describe('providers and channels through the SDK', () => {
     expect(providers.map((p) => p.id)).toEqual(expect.arrayContaining(['shell', 'claude', 'sh', 'bash']));
     const shell = await client.getProvider('shell');
     expect(shell).toMatchObject({ id: 'shell', kind: 'shell' });
-    const patched = await client.updateProviderConfig('claude', { model: 'opus', api_key: 'sk-secret-value' });
+    // Only the admin may set a key (SPEC §15); an integration's model applies to its own sessions.
+    await admin.updateProviderConfig('claude', { api_key: 'sk-secret-value' });
+    const patched = await client.updateProviderConfig('claude', { model: 'opus' });
     expect(patched.config).toMatchObject({ model: 'opus', api_key: '********' });
     expect((await admin.getProvider('claude')).config.api_key).toBe('sk-secret-value');
+    const refused = await client.updateProviderConfig('claude', { api_key: 'sk-other' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 403, code: 'forbidden' });
     const unknown = await client.getProvider('nope').catch((e: unknown) => e);
     expect(unknown).toMatchObject({ status: 404, code: 'not_found' });
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,14 @@ export interface ServedGateway {
  * resolves once it printed its "listening on" line.
  */
 export async function startOpendray(env: Record<string, string> = {}): Promise<ServedGateway> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'opendray-example-'));
+  // The workspace sits beside the data dir: no session may run inside the data dir (SPEC §15).
+  const base = await mkdtemp(join(tmpdir(), 'opendray-example-'));
+  const dataDir = join(base, 'data');
+  const workspace = join(base, 'workspace');
+  await mkdir(workspace);
   const adminToken = `example-admin-${process.pid}-${Date.now()}`;
   const child: ChildProcess = spawn(process.execPath, [OPENDRAY_BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, OPENDRAY_ADMIN_TOKEN: adminToken, OPENDRAY_WORKSPACE: dataDir, OPENDRAY_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, OPENDRAY_ADMIN_TOKEN: adminToken, OPENDRAY_WORKSPACE: workspace, OPENDRAY_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -59,7 +63,7 @@ export async function startOpendray(env: Record<string, string> = {}): Promise<S
         await exited;
         clearTimeout(timer);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(base, { recursive: true, force: true });
     },
   };
 }

@@ -1,11 +1,13 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
 import { CliError } from '../cli-error.js';
 import { boundsOptions } from '../config/bounds.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
+import { credentialsPath } from '../credentials.js';
 import { selfCommand } from '../invocation.js';
 import { DataDirBusyError, lockDataDir } from '../serve/data-dir-lock.js';
 import { ignoreBrokenPipes, waitForStop, type StopReason } from '../serve/shutdown-trigger.js';
@@ -25,11 +27,26 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'data directory (OPENDRAY_DATA_DIR, default ~/.opendray)')
     .option('--config <file>', 'config file, .json or .toml (OPENDRAY_CONFIG)')
     .option('--trust-proxy <list>', 'proxies whose X-Forwarded-For is believed: IPs, CIDRs, "loopback" (OPENDRAY_TRUST_PROXY)')
+    .option('--sandbox <mode>', 'session sandbox: auto | bwrap | off (OPENDRAY_SANDBOX, default auto)')
+    .option('--allowed-root <dir>', 'a directory session cwds may be in; repeatable or a comma list (OPENDRAY_ALLOWED_ROOTS)', collect, [])
     .addHelpText('after', `\nEnvironment:\n${SETTINGS.map((s) => `  ${s.env.padEnd(30)} ${s.describe}`).join('\n')}\n`)
-    .action(async (flags: Record<string, string | undefined>) => {
+    .action(async (flags: Record<string, string | string[] | undefined>) => {
       const config = await loadServeConfig(flags);
+      scrubGatewayEnv();
       await serve(config);
     });
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Once read, the gateway's own settings (the admin password and token among them) leave
+ * its environment, so nothing that inherits it later can see them (SPEC §15). Sessions
+ * get an allow-listed environment anyway, and the sandbox hides this process's
+ * /proc/<pid>/environ, which still shows the environment it was started with.
+ */
+function scrubGatewayEnv(): void {
+  for (const name of Object.keys(process.env)) if (name.startsWith('OPENDRAY_')) delete process.env[name];
 }
 
 async function serve(config: ServeConfig): Promise<void> {
@@ -63,7 +80,7 @@ async function serve(config: ServeConfig): Promise<void> {
       await gateway.close();
       throw new CliError(`opendray: cannot write ${join(config.data_dir, 'admin.json')}: ${err.message}`);
     });
-    printBanner(url, admin.credentials.username, admin.origin);
+    printBanner(url, admin.credentials.username, admin.origin, sandboxLine(gateway, config));
     await shutdownOn(stop, gateway);
   } finally {
     await lock.release();
@@ -97,11 +114,14 @@ async function startGateway(
       healthIntervalMs: config.health_interval_ms,
       healthTimeoutMs: config.health_timeout_ms,
       providers: config.providers,
+      sandbox: config.sandbox,
+      dataDir: config.data_dir,
+      // Never visible to a session: the config file, and the CLI's saved admin logins.
+      hiddenPaths: [...(config.config ? [config.config] : []), dirname(credentialsPath())],
+      ...(config.allowed_roots ? { allowedRoots: config.allowed_roots } : {}),
       ...(config.body_limit_bytes ? { bodyLimitBytes: config.body_limit_bytes } : {}),
       ...(config.proxy_timeout_ms ? { proxyTimeoutMs: config.proxy_timeout_ms } : {}),
     });
-    // The store holds signing secrets and token digests: owner-only, like the key file.
-    await chmod(join(config.data_dir, 'opendray.sqlite'), 0o600).catch(() => undefined);
     return gateway;
   } catch (err) {
     throw new CliError(`opendray: ${(err as Error).message}`);
@@ -121,9 +141,18 @@ async function listen(gateway: Gateway, config: ServeConfig): Promise<string> {
   }
 }
 
-function printBanner(url: string, username: string, origin: import('@opendray/core').AdminCredentialSource): void {
+/** How sessions run here, in one line (SPEC §15). */
+function sandboxLine(gateway: Gateway, config: ServeConfig): string {
+  // A sandboxed session may write its cwd: say so when that defaults to the operator's own HOME.
+  const wideWorkspace = gateway.sandbox.isolates && !config.allowed_roots && config.workspace === homedir();
+  const note = wideWorkspace ? `; integration sessions may work anywhere in ${config.workspace} (set OPENDRAY_WORKSPACE or allowed_roots to a directory of workspaces)` : '';
+  return `Sandbox: ${gateway.sandbox.message}${note}`;
+}
+
+function printBanner(url: string, username: string, origin: import('@opendray/core').AdminCredentialSource, sandbox: string): void {
   const out = process.stdout;
   out.write(`opendray listening on ${url}\n`);
+  out.write(`${sandbox}\n`);
   if (origin.source === 'created') {
     out.write(`Created admin credentials (shown once; stored hashed in ${origin.path}):\n`);
     out.write(`  user:     ${username}\n  password: ${origin.password}\n`);

@@ -15,10 +15,10 @@ export interface ServeConfig extends Settings {
  * (SPEC §12). The first bad setting becomes one CliError line naming where it came from.
  */
 export async function loadServeConfig(
-  flags: Record<string, string | undefined>,
+  flags: Record<string, string | string[] | undefined>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ServeConfig> {
-  const configPath = flags.config ?? env.OPENDRAY_CONFIG;
+  const configPath = (typeof flags.config === 'string' ? flags.config : undefined) ?? env.OPENDRAY_CONFIG;
   const file = configPath ? await readConfigFile(configPath) : {};
   const settings = defaultSettings() as unknown as Record<string, unknown>;
 
@@ -33,7 +33,7 @@ export async function loadServeConfig(
       [spec.env, env[spec.env]],
       [`${spec.key} in ${configPath}`, file[spec.key]],
     ];
-    const [where, raw] = sources.find(([, v]) => v !== undefined && v !== '') ?? [];
+    const [where, raw] = sources.find(([, v]) => v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) ?? [];
     if (where === undefined) continue;
     try {
       settings[spec.key] = parseSetting(spec, raw);
@@ -44,6 +44,8 @@ export async function loadServeConfig(
   const out = settings as unknown as ServeConfig;
   out.data_dir = resolve(out.data_dir);
   out.workspace = resolve(out.workspace);
+  if (out.allowed_roots) out.allowed_roots = out.allowed_roots.map((p) => resolve(p));
+  if (configPath) out.config = resolve(configPath);
   out.providers = parseProviders(file.providers, configPath);
   return out;
 }

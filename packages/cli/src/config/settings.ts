@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The value types a setting can have: `ms` a positive integer, `count` one ≥ 0, `list` comma-separated. */
-type Kind = 'string' | 'port' | 'ms' | 'count' | 'level' | 'path' | 'list';
+/** The value types a setting can have: `ms` a positive integer, `count` one ≥ 0, `list` and `paths` comma-separated. */
+type Kind = 'string' | 'port' | 'ms' | 'count' | 'level' | 'path' | 'list' | 'paths' | 'sandbox';
 
 /** One setting of `opendray serve`: its config-file key, env name and flag (SPEC §12). */
 export interface SettingSpec {
@@ -56,6 +56,10 @@ export interface Settings {
   call_log_max_age_ms?: number;
   call_log_rejected_max_rows?: number;
   call_log_rejected_max_age_ms?: number;
+  /** SPEC §15: `auto` (bubblewrap when it runs), `bwrap` (required) or `off`. */
+  sandbox: 'auto' | 'bwrap' | 'off';
+  /** Session `cwd`s must lie inside one of these (absolute paths). */
+  allowed_roots?: string[];
 }
 
 export type SettingKey = Exclude<keyof Settings, 'config'>;
@@ -98,6 +102,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'call_log_max_age_ms', env: 'OPENDRAY_CALL_LOG_MAX_AGE_MS', kind: 'ms', describe: 'call-log row age (2592000000)' },
   { key: 'call_log_rejected_max_rows', env: 'OPENDRAY_CALL_LOG_REJECTED_MAX_ROWS', kind: 'ms', describe: 'rows of refused credentials kept (10000)' },
   { key: 'call_log_rejected_max_age_ms', env: 'OPENDRAY_CALL_LOG_REJECTED_MAX_AGE_MS', kind: 'ms', describe: 'age of rows of refused credentials (604800000)' },
+  { key: 'sandbox', env: 'OPENDRAY_SANDBOX', flag: '--sandbox <mode>', kind: 'sandbox', describe: 'session sandbox: auto | bwrap | off' },
+  { key: 'allowed_roots', env: 'OPENDRAY_ALLOWED_ROOTS', flag: '--allowed-root <dir>', kind: 'paths', describe: 'where session cwds may be (comma list; flag repeatable)' },
 ];
 
 /** Defaults of SPEC §12, for what no flag, env or file sets. */
@@ -111,6 +117,7 @@ export function defaultSettings(): Settings {
     health_timeout_ms: 5_000,
     workspace: homedir(),
     log_level: 'info',
+    sandbox: 'auto',
   };
 }
 
@@ -148,5 +155,15 @@ export function parseSetting(spec: SettingSpec, raw: unknown): string | number |
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(String(raw))) bad('must be debug, info, warn or error');
       return String(raw);
+    case 'sandbox':
+      if (!['auto', 'bwrap', 'off'].includes(String(raw))) bad('must be auto, bwrap or off');
+      return String(raw);
+    case 'paths': {
+      // A list (file, repeated flag) or one comma-separated string (env, flag).
+      const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
+      const paths = items.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
+      if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) bad('must be absolute paths');
+      return paths as string[];
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { HealthCheck } from '../stores/storage-health.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { startSessionRetention } from './retention.js';
+import { removeSessionHome } from './sandbox/homes.js';
 import { sessionRoutes } from './routes.js';
 import { createSessionManager, type SessionManager } from './session-manager.js';
 
@@ -20,7 +21,9 @@ export type {
  * Sessions and providers (SPEC §4, §5): the session manager, every session route, the
  * `/stream` WebSocket, and the provider registry's routes. At start, sessions stored as
  * running come back `interrupted`; at shutdown (drain, before sockets close) every session
- * is saved, stopped, marked `interrupted` and saved with its tail. Deleting an integration stops its sessions.
+ * is saved, stopped, marked `interrupted` and saved with its tail. Deleting an integration
+ * stops its sessions, then drops its provider-config layers and its HOME (agent logins must
+ * not outlive the tenant).
  */
 export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager; healthChecks: HealthCheck[] } {
   const providers = createProviderRegistry(ctx);
@@ -42,7 +45,12 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
       await internals.load();
       unsubscribe = ctx.bus.subscribe('integration.deregistered', (event) => {
         const id = event.data.integration_id;
-        if (typeof id === 'string') void internals.stopAllOf(id);
+        if (typeof id !== 'string') return;
+        void (async () => {
+          await internals.stopAllOf(id);
+          await providers.forgetIntegration(id);
+          await removeSessionHome(ctx.dataDir, id);
+        })().catch((err: unknown) => ctx.logger.warn('cleaning up a deleted integration failed', { integration_id: id, error: err }));
       });
       // Ended sessions are forgotten past each owner's count, bytes and age (docs/sessions.md).
       stopRetention = startSessionRetention(ctx.options.sessionRetention ?? {}, {

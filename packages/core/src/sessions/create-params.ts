@@ -1,5 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { CreateSessionRequest, DEFAULT_COLS, DEFAULT_ROWS } from '@opendray/sdk/wire';
 import { GatewayError, badRequest } from '../errors.js';
 import { compile } from '../validation/ajv.js';
@@ -21,12 +21,12 @@ const validateCreate = compile<CreateSessionRequest>(CreateSessionRequest, 'Crea
 /**
  * Validates `POST /sessions` (SPEC §5.2) against its schema (so an embedder calling
  * `gateway.sessions.create` gets the same 400s as HTTP), fills the defaults, and checks the
- * cwd: an existing directory and, when `allowedRoots` is set, inside one of them after
- * symlinks are resolved (so a link cannot escape a root).
+ * cwd is an existing directory. Where it may be (the allowed roots on its real path, never
+ * the data dir) is checked at every spawn, create and restart alike (`sessions/cwd-policy.ts`).
  */
-export async function parseCreate(body: unknown, roots: { workspaceRoot: string; allowedRoots?: string[] }): Promise<CreateParams> {
+export async function parseCreate(body: unknown, roots: { workspaceRoot: string }): Promise<CreateParams> {
   const b = validateCreate.check(body);
-  const cwd = await checkCwd(b.cwd ?? roots.workspaceRoot, roots.allowedRoots);
+  const cwd = await checkCwd(b.cwd ?? roots.workspaceRoot);
   return {
     provider_id: b.provider_id ?? 'shell',
     ...(b.name != null ? { name: b.name } : {}),
@@ -39,25 +39,14 @@ export async function parseCreate(body: unknown, roots: { workspaceRoot: string;
   };
 }
 
-async function checkCwd(input: string, allowedRoots: string[] | undefined): Promise<string> {
+async function checkCwd(input: string): Promise<string> {
   if (input === '' || input.includes('\0') || !isAbsolute(input)) throw badRequest('cwd: must be an absolute path');
   const cwd = resolve(input);
-  let real: string;
   try {
     if (!(await stat(cwd)).isDirectory()) throw badRequest('cwd: not a directory');
-    real = await realpath(cwd);
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw badRequest('cwd: no such directory');
   }
-  if (allowedRoots && allowedRoots.length > 0) {
-    const inside = await Promise.all(allowedRoots.map(async (root) => within(real, await realpath(root).catch(() => resolve(root)))));
-    if (!inside.some(Boolean)) throw badRequest('cwd: outside the allowed roots');
-  }
   return cwd;
-}
-
-function within(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

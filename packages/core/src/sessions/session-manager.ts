@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Session } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
@@ -20,6 +19,8 @@ import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
 import { createRenderSchedule } from './screen.js';
+import type { SandboxedCommand } from './sandbox/types.js';
+import { planSpawn } from './spawn-plan.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';
@@ -93,22 +94,15 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     };
   };
 
-  const spawn = (session: LiveSession, launch: { command: string; args: string[]; env: Record<string, string>; submitKey: string }, ring: RingBuffer): void => {
-    const { cols, rows, cwd } = session.record;
+  const spawn = (session: LiveSession, plan: SandboxedCommand, submitKey: string, ring: RingBuffer): void => {
+    const { cols, rows } = session.record;
     let pty: PtyProcess;
     try {
-      pty = ctx.pty.spawn(launch.command, launch.args, {
-        name: 'xterm-256color',
-        cols,
-        rows,
-        cwd,
-        env: { ...inheritedEnv(), ...launch.env, TERM: 'xterm-256color' },
-        encoding: null,
-      });
+      pty = ctx.pty.spawn(plan.command, plan.args, { name: 'xterm-256color', cols, rows, cwd: plan.cwd, env: plan.env, encoding: null });
     } catch (err) {
-      throw spawnFailure(launch.command, err);
+      throw spawnFailure(plan.command, err);
     }
-    session.attach(pty, launch.submitKey, ring);
+    session.attach(pty, submitKey, ring, ctx.sandbox.signal?.bind(ctx.sandbox));
   };
 
   const manager: SessionManagerInternals = {
@@ -120,13 +114,11 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const release = reserve(owner);
       try {
         const agentSessionId = randomUUID();
-        const launch = await providers.resolveLaunch(params.provider_id, {
-          args: params.args,
-          env: params.env,
-          ...(params.model !== undefined ? { model: params.model } : {}),
-          agentSessionId,
-          resume: false,
-        });
+        const launch = await providers.resolveLaunch(
+          params.provider_id,
+          { args: params.args, env: params.env, ...(params.model !== undefined ? { model: params.model } : {}), agentSessionId, resume: false },
+          owner?.integrationId,
+        );
         const id = newId('ses');
         const now = isoTime(ctx.clock.now());
         const record: SessionRecord = {
@@ -148,12 +140,13 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           agent_session_id: agentSessionId,
           history: [],
         };
+        const plan = await planSpawn(ctx, record, launch, false);
         const session = new LiveSession(record, deps);
         // Stored before anything runs or is published: a failed write (503) leaves nothing behind.
         await ctx.stores.sessions.put(session.toRecord());
         sessions.set(id, session);
         try {
-          spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
+          spawn(session, plan, launch.submitKey, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
           await ctx.stores.sessions.delete(id).catch((e: unknown) => ctx.logger.error('could not drop a session that failed to start', { session_id: id, error: e }));
@@ -221,18 +214,16 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const release = reserve(owner?.integrationId ? owner : undefined);
       try {
         const r = session.record;
-        const dir = await stat(r.cwd).catch(() => null);
-        if (!dir?.isDirectory()) throw conflict(`cwd ${r.cwd} no longer exists`);
-        const launch = await providers.resolveLaunch(r.provider_id, {
-          args: r.args,
-          env: r.env ?? {},
-          ...(r.model !== undefined ? { model: r.model } : {}),
-          agentSessionId: r.agent_session_id ?? randomUUID(),
-          resume: true,
-        });
+        const launch = await providers.resolveLaunch(
+          r.provider_id,
+          { args: r.args, env: r.env ?? {}, ...(r.model !== undefined ? { model: r.model } : {}), agentSessionId: r.agent_session_id ?? randomUUID(), resume: true },
+          r.integration_id,
+        );
+        // The cwd is resolved and checked again: a symlink swapped since the create must not lead out of the roots.
+        const plan = await planSpawn(ctx, r, launch, true);
         const ring = await session.ringOf();
         if (sessions.get(id) !== session) throw notFound('session');
-        spawn(session, launch, ring);
+        spawn(session, plan, launch.submitKey, ring);
         try {
           await persistence.saveRecord(session);
         } catch (err) {
@@ -354,11 +345,4 @@ const NO_FLOW: FlowHandle = { claim: () => false, release() {}, pause() {}, resu
 function endInfoOf(record: SessionRecord): EndInfo {
   const state = record.state === 'stopped' || record.state === 'interrupted' ? record.state : 'ended';
   return { exit_code: record.exit_code ?? null, ...(record.signal ? { signal: record.signal } : {}), state, cursor: record.bytes_out };
-}
-
-/** The gateway's environment as strings (node-pty wants no undefined values). */
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
 }

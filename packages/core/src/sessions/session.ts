@@ -77,6 +77,8 @@ export class LiveSession {
   private readonly inputQueue = createSerialQueue();
   private leader: SessionLeader | undefined;
   private reaping: Promise<void> = Promise.resolve();
+  /** The sandbox's way to signal the whole session (SPEC §15); else its process groups. */
+  private sandboxSignal: ((pid: number, signals: readonly NodeJS.Signals[]) => boolean) | undefined;
   private readonly batch = new OutputBatcher((chunk, offset) => {
     this.deps.output?.flush(this);
     for (const l of this.listeners) guard(() => l.data(chunk, offset), this.deps);
@@ -157,11 +159,12 @@ export class LiveSession {
   }
 
   /** Wires a freshly spawned PTY (the ring must be loaded) and enters `running`. */
-  attach(pty: PtyProcess, submitKey: string, ring: RingBuffer): void {
+  attach(pty: PtyProcess, submitKey: string, ring: RingBuffer, sandboxSignal?: (pid: number, signals: readonly NodeJS.Signals[]) => boolean): void {
     const now = this.deps.ctx.clock.now();
     this.lease.reset();
     this.pty = pty;
     this.leader = trackChild(pty.pid);
+    this.sandboxSignal = sandboxSignal;
     this.ring = ring;
     this.submitKey = submitKey;
     this.stopAs = null;
@@ -234,7 +237,15 @@ export class LiveSession {
     // A paused PTY would hide the exit: the last output is read whoever drives.
     this.lease.reset();
     const grace = this.deps.ctx.options.stopGraceMs;
-    if (this.leader) {
+    const sandboxSignal = this.sandboxSignal;
+    if (sandboxSignal) {
+      // Every process of the sandbox's PID namespace, setsid daemons included (SPEC §15).
+      const signal = (signals: NodeJS.Signals[]): void => {
+        if (!sandboxSignal(pty.pid, signals)) for (const s of signals) guard(() => pty.kill(s), this.deps);
+      };
+      signal(['SIGHUP', 'SIGTERM']);
+      this.killTimers.push(setTimeout(() => signal(['SIGKILL']), grace));
+    } else if (this.leader) {
       // The whole tree, also what outlives the leader (SPEC §5.7); never cancelled by its exit.
       this.reaping = terminateSession(this.leader, grace, this.exited).catch((err: unknown) =>
         this.deps.ctx.logger.warn('could not stop every process of a session', { session_id: this.id, error: err }),

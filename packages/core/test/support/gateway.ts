@@ -29,11 +29,15 @@ export interface ApiInit extends Omit<RequestInit, 'body'> {
 
 /**
  * Starts a real gateway on 127.0.0.1, port 0, with a fast bcrypt cost and the static
- * admin token. The one way tests start a gateway.
+ * admin token. The one way tests start a gateway. Sessions run unsandboxed unless a test
+ * asks for `sandbox` (the isolation suite does): most tests are about the API, and this
+ * keeps them independent of bubblewrap; the environment allow-list and the descriptor
+ * shim apply either way.
  */
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
   const gateway = await createGateway({
     bcryptCost: 4,
+    sandbox: 'off',
     ...options,
     auth: { adminToken: ADMIN_TOKEN, ...options.auth },
   });

@@ -1,6 +1,7 @@
 import type { ConfigField, ProviderManifest } from './types.js';
 
-const model: ConfigField = { type: 'string', description: 'Model name; a session request may override it' };
+// The model is the one field an integration may set (for its own sessions): a request may pick it anyway (SPEC §5.2).
+const model: ConfigField = { type: 'string', description: 'Model name; a session request may override it', integration_writable: true };
 const extraArgs: ConfigField = { type: 'string[]', description: 'Extra command-line arguments, appended verbatim' };
 const apiKey = (envName: string): ConfigField => ({
   type: 'string',
@@ -14,6 +15,12 @@ const apiKey = (envName: string): ConfigField => ({
  * - claude is told the gateway's id at spawn (`--session-id`, a UUID) and resumes it (`--resume`);
  * - codex picks its own ids, so a restart resumes the newest conversation (`codex resume --last`);
  * - gemini likewise (`--resume latest`); both CLIs keep conversations per working directory.
+ *
+ * Launch policy (SPEC §15; the table in docs/security.md): `refuse_args` are the flags of
+ * each CLI that run code the agent's permission checks never see (MCP servers, hooks,
+ * plugins, config overrides) or switch those checks off; `overridden_by` lists the flags
+ * refused while the operator pins a field; `refuse_env` adds each CLI's own config and
+ * shell-hook variables to the common list.
  *
  * @param env the environment `$SHELL` is read from. @default process.env
  */
@@ -44,12 +51,24 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
           type: 'string',
           enum: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
           description: 'Passed as --permission-mode',
+          overridden_by: ['--allowedTools', '--allowed-tools'],
         },
         extra_args: extraArgs,
       },
       config_flags: { model: '--model', permission_mode: '--permission-mode' },
       config_env: { api_key: 'ANTHROPIC_API_KEY' },
       config_args: 'extra_args',
+      refuse_args: [
+        '--mcp-config',
+        '--settings',
+        '--setting-sources',
+        '--plugin-dir',
+        '--dangerously-skip-permissions',
+        '--allow-dangerously-skip-permissions',
+        '--permission-prompt-tool',
+        '--add-dir',
+      ],
+      refuse_env: ['CLAUDE_CONFIG_DIR', 'CLAUDE_ENV_FILE', 'CLAUDE_CODE_SHELL_PREFIX', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
     },
     {
       id: 'codex',
@@ -66,17 +85,43 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
           type: 'string',
           enum: ['read-only', 'workspace-write', 'danger-full-access'],
           description: 'Passed as --sandbox',
+          overridden_by: ['-s', '--full-auto'],
         },
         approval_policy: {
           type: 'string',
           enum: ['untrusted', 'on-failure', 'on-request', 'never'],
           description: 'Passed as --ask-for-approval',
+          overridden_by: ['-a', '--full-auto'],
         },
         extra_args: extraArgs,
       },
       config_flags: { model: '--model', sandbox: '--sandbox', approval_policy: '--ask-for-approval' },
       config_env: { api_key: 'OPENAI_API_KEY' },
       config_args: 'extra_args',
+      refuse_args: [
+        '--dangerously-bypass-approvals-and-sandbox',
+        '--yolo',
+        '--dangerously-bypass-hook-trust',
+        '-c',
+        '--config',
+        '-p',
+        '--profile',
+        '--enable',
+        '--add-dir',
+        // sub-commands that run commands or servers outside the TUI's approvals
+        'exec',
+        'e',
+        'sandbox',
+        'debug',
+        'mcp',
+        'mcp-server',
+        'app-server',
+        'apply',
+        'cloud',
+        'login',
+        'logout',
+      ],
+      refuse_env: ['CODEX_HOME'],
     },
     {
       id: 'gemini',
@@ -93,12 +138,15 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
           type: 'string',
           enum: ['default', 'auto_edit', 'yolo'],
           description: 'Passed as --approval-mode',
+          overridden_by: ['--allowed-tools'],
         },
         extra_args: extraArgs,
       },
       config_flags: { model: '--model', approval_mode: '--approval-mode' },
       config_env: { api_key: 'GEMINI_API_KEY' },
       config_args: 'extra_args',
+      refuse_args: ['--yolo', '-y', '--extensions', '-e', '--allowed-mcp-server-names', '--include-directories'],
+      refuse_env: ['GEMINI_CLI_SYSTEM_SETTINGS_PATH', 'GEMINI_CLI_SYSTEM_DEFAULTS_PATH', 'GEMINI_SANDBOX', 'SEATBELT_PROFILE'],
     },
   ];
 }

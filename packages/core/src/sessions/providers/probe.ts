@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { homedir } from 'node:os';
 import type { ProviderRuntime } from '@opendray/sdk/wire';
 import type { Logger } from '../../log.js';
+import { sessionEnv } from '../session-env.js';
 import type { ProviderManifest } from './types.js';
 import { findExecutable } from './which.js';
 
@@ -58,7 +60,8 @@ export function createProber(options: ProbeOptions = {}): Prober {
       const child = execFile(
         path,
         [...args],
-        { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, signal: abort.signal, windowsHide: true },
+        // The same allow-listed environment as a session: the gateway's secrets reach no child (SPEC §15).
+        { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, signal: abort.signal, windowsHide: true, env: sessionEnv({ home: homedir(), launchEnv: {} }) },
         (err, stdout, stderr) => {
           if (err) {
             options.logger?.debug('provider version probe failed', { command: path, error: err });

@@ -4,7 +4,9 @@ import type { GatewayContext } from '../../context.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { Route } from '../../http/route.js';
 import { builtinManifests } from './builtin.js';
+import { checkRequestArgs, checkRequestEnv } from '../launch-policy.js';
 import { applyConfigPatch, configValidator, isEnabled, viewConfig, type StoredConfig } from './config.js';
+import { assertIntegrationMayPatch, layerOwner, overrideKey, pinnedFields, withOverrides } from './config-access.js';
 import { buildLaunch, type LaunchRequest, type LaunchSpec } from './launch.js';
 import { createProber } from './probe.js';
 import { providerRoutes } from './routes.js';
@@ -25,11 +27,15 @@ export interface ProviderRegistry {
    * The exact command line of a spawn (`resume: false`) or a restart (`resume: true`),
    * with the stored config applied (flags, env) and `req.model` over the config's model.
    * `command` is the absolute path found on PATH at call time.
+   * For an integration's session (`integrationId`), that integration's own config layer
+   * applies on top. The request's `env` and `args` pass the launch policy first (SPEC §15).
    * Throws GatewayError 400 `validation_failed` for an unknown provider (field
-   * `provider_id`) or a request it cannot honour (`model`, `args`); 409 `conflict` when
-   * the provider is disabled or its command is not installed (the message names it).
+   * `provider_id`) or a request it cannot honour (`model`, `args`, `env`); 409 `conflict`
+   * when the provider is disabled or its command is not installed (the message names it).
    */
-  resolveLaunch(id: string, req: LaunchRequest): Promise<LaunchSpec>;
+  resolveLaunch(id: string, req: LaunchRequest, integrationId?: string): Promise<LaunchSpec>;
+  /** Drops the config layers of a deleted integration. */
+  forgetIntegration(integrationId: string): Promise<void>;
   /** `GET /providers`, `GET /providers/{id}` [provider:read], `PATCH /providers/{id}/config` [provider:write]. */
   routes: Route[];
   /** Warms the availability cache in the background; resolves at once. */
@@ -53,19 +59,26 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
   // PATCHes of one provider run one after another so none is lost (read-modify-write).
   const writes = createKeyedQueue();
 
-  const configOf = (id: string): Promise<StoredConfig> => {
-    let loaded = configs.get(id);
+  /** A stored config by store key: a provider id, or an integration's layer (`overrideKey`). */
+  const configOf = (key: string): Promise<StoredConfig> => {
+    let loaded = configs.get(key);
     if (!loaded) {
-      loaded = ctx.stores.providerConfig.get(id).then((c) => c ?? {});
+      loaded = ctx.stores.providerConfig.get(key).then((c) => c ?? {});
       // A failed read is not cached: the next request tries the store again.
-      loaded.catch(() => configs.delete(id));
-      configs.set(id, loaded);
+      loaded.catch(() => configs.delete(key));
+      configs.set(key, loaded);
     }
     return loaded;
   };
 
+  /** What `integrationId`'s sessions of `manifest` start with: the global config and its own layer. */
+  const layeredConfig = async (manifest: ProviderManifest, integrationId: string | undefined): Promise<StoredConfig> => {
+    const global = await configOf(manifest.id);
+    return integrationId ? withOverrides(manifest, global, await configOf(overrideKey(manifest.id, integrationId))) : global;
+  };
+
   const view = async (manifest: ProviderManifest, principal: Principal | null): Promise<Provider> => {
-    const [stored, runtime] = await Promise.all([configOf(manifest.id), prober.runtime(manifest)]);
+    const [stored, runtime] = await Promise.all([layeredConfig(manifest, layerOwner(principal)), prober.runtime(manifest)]);
     return {
       id: manifest.id,
       display_name: manifest.display_name,
@@ -77,29 +90,54 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
     };
   };
 
-  const patch = (id: string, body: unknown): Promise<void> => {
+  /** Read-modify-write of one stored config, one after another per key so no PATCH is lost. */
+  const update = (key: string, change: (current: StoredConfig) => StoredConfig): Promise<void> => {
+    const run = async (): Promise<void> => {
+      const next = change(await configOf(key));
+      await ctx.stores.providerConfig.set(key, next);
+      configs.set(key, Promise.resolve(next));
+    };
+    return writes.run(key, run);
+  };
+
+  const patch = (id: string, body: unknown, principal: Principal | null): Promise<void> => {
     const manifest = byId.get(id);
     if (!manifest) return Promise.reject(notFound('provider'));
-    const run = async (): Promise<void> => {
-      const next = applyConfigPatch(manifest, await configOf(id), body);
-      await ctx.stores.providerConfig.set(id, next);
-      configs.set(id, Promise.resolve(next));
-    };
-    return writes.run(id, run);
+    const owner = layerOwner(principal);
+    if (!owner) return update(id, (current) => applyConfigPatch(manifest, current, body));
+    try {
+      assertIntegrationMayPatch(manifest, body);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return update(overrideKey(id, owner), (current) => applyConfigPatch(manifest, current, body));
   };
 
   const registry: ProviderRegistry = {
     get: (id) => byId.get(id),
     list: () => [...manifests],
-    async resolveLaunch(id, req) {
+    async resolveLaunch(id, req, integrationId) {
       const manifest = typeof id === 'string' ? byId.get(id) : undefined;
       if (!manifest) throw badRequest(`provider_id: unknown provider ${JSON.stringify(String(id).slice(0, 64))}`);
-      const stored = await configOf(id);
+      const global = await configOf(id);
+      const pinned = pinnedFields(manifest, global);
+      checkRequestEnv(manifest, req.env, pinned);
+      checkRequestArgs(manifest, pinned, req.args);
+      const stored = await layeredConfig(manifest, integrationId);
       const spec = buildLaunch(manifest, stored, manifest.command, req);
-      if (!isEnabled(manifest, stored)) throw conflict(`provider "${id}" is disabled`);
+      if (!isEnabled(manifest, global)) throw conflict(`provider "${id}" is disabled`);
       const path = await findExecutable(manifest.command);
       if (!path) throw conflict(`provider "${id}": command "${manifest.command}" is not installed (not found on PATH)`);
       return { ...spec, command: path };
+    },
+    async forgetIntegration(integrationId) {
+      await Promise.all(
+        manifests.map(async (m) => {
+          const key = overrideKey(m.id, integrationId);
+          if (Object.keys(await configOf(key)).length > 0) await update(key, () => ({}));
+          configs.delete(key);
+        }),
+      );
     },
     routes: providerRoutes({
       list: () => manifests,

@@ -11,8 +11,12 @@ export interface ProviderRouteDeps {
   get(id: string): ProviderManifest | undefined;
   /** The wire shape, config redacted for integration principals. */
   view(manifest: ProviderManifest, principal: Principal | null): Promise<Provider>;
-  /** Validates (against the manifest's config_schema) and persists a config patch; throws 400 naming the field. */
-  patch(id: string, body: ProviderConfigPatch): Promise<void>;
+  /**
+   * Validates (against the manifest's config_schema) and persists a config patch; throws
+   * 400 naming the field. An integration's patch is limited to integration-writable fields
+   * (403 naming the first other one) and lands in its own layer (SPEC §15).
+   */
+  patch(id: string, body: ProviderConfigPatch, principal: Principal | null): Promise<void>;
 }
 
 /** The provider routes of SPEC §4: list and get [provider:read], config [provider:write]. */
@@ -54,13 +58,14 @@ export function providerRoutes(deps: ProviderRouteDeps): Route[] {
       access: 'provider:write',
       operationId: 'updateProviderConfig',
       summary: "Change a provider's config (JSON merge patch; null removes a field; enabled toggles it)",
-      description: "Validated against the provider's config_schema: unknown fields and wrong types are a 400 naming the field.",
+      description:
+        "Validated against the provider's config_schema: unknown fields and wrong types are a 400 naming the field. An integration may set only the fields the manifest marks integration-writable (403 names any other), for its own sessions only.",
       params: IdParams,
       body: ProviderConfigPatch,
       response: { 200: Provider },
       async handler({ params, principal, body }) {
         const manifest = find(params.id);
-        await deps.patch(manifest.id, body);
+        await deps.patch(manifest.id, body, principal);
         return json(await deps.view(manifest, principal));
       },
     }),

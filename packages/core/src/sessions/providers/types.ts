@@ -8,6 +8,18 @@ export interface ConfigField {
   enum?: readonly (string | number)[];
   /** Shown in the config and applied at launch while the operator has set nothing. */
   default?: string | number | boolean | readonly string[];
+  /**
+   * `PATCH /providers/{id}/config` by an integration (`provider:write`) may set this field,
+   * for that integration's own sessions only; every other field is admin-only (SPEC §15).
+   * @default false
+   */
+  integration_writable?: boolean;
+  /**
+   * Request `args` that would override this field besides its own `config_flags` flag
+   * (e.g. `--dangerously-skip-permissions` for a permission mode); refused while the
+   * operator has set the field (docs/security.md).
+   */
+  overridden_by?: string[];
 }
 
 /** How an agent CLI resumes a conversation it had before (e.g. claude `--resume <id>`). */
@@ -46,6 +58,15 @@ export interface ProviderManifest {
   version_args?: string[];
   /** @default true; the stored config's `enabled` wins (see docs/providers.md). */
   enabled?: boolean;
+  /** Whether a create request may pass `args` at all. @default true (SPEC §15) */
+  accepts_args?: boolean;
+  /**
+   * Request `args` refused for this provider: flags that run code or bypass the agent's
+   * permission checks (`--flag`, `-x`), or sub-commands (a bare word). Docs: docs/security.md.
+   */
+  refuse_args?: string[];
+  /** Request `env` names refused beyond the common list (`PREFIX_*`, `*_SUFFIX` or exact). */
+  refuse_env?: string[];
 }
 
 /**

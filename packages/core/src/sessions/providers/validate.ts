@@ -1,3 +1,4 @@
+import { validatePolicyFields } from './policy-fields.js';
 import type { ConfigField, ProviderDefinition, ProviderManifest } from './types.js';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -96,6 +97,7 @@ export function validateManifest(m: Partial<ProviderManifest>, at: string): Prov
   }
   if (m.version_args !== undefined) checkStrings(m.version_args, 'version_args', fail);
   if (m.enabled !== undefined && typeof m.enabled !== 'boolean') fail('enabled', 'must be a boolean');
+  validatePolicyFields(m, schema, fail);
   return m as ProviderManifest;
 }
 

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
+import { prepareSqliteFile } from './file-modes.js';
 
 /** What `createGateway({ storage })` accepts: a Keyv instance or a store URI (SPEC §11). */
 export type StorageOption = Keyv | string;
@@ -24,6 +25,7 @@ async function open(storage: StorageOption | undefined): Promise<Keyv> {
   if (uri.startsWith('sqlite://')) {
     const path = uri.slice('sqlite://'.length);
     if (path === '' || path === ':memory:') throw new TypeError('storage: sqlite:// needs a file path (use "memory" for an in-memory store)');
+    await prepareSqliteFile(path);
     const store = new SqliteStore(path);
     await store.ready;
     const keyv = new Keyv({ store, namespace: 'opendray' });
