@@ -24,6 +24,7 @@ export type ResolvedOptions = Required<
     | 'idleThresholdMs'
     | 'bufferBytes'
     | 'stopGraceMs'
+    | 'maxLiveSessions'
     | 'eventLogSize'
     | 'healthIntervalMs'
     | 'healthTimeoutMs'

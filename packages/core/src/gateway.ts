@@ -13,6 +13,7 @@ import { createChannelsCapability } from './channels/capability.js';
 import type { Capability, GatewayContext } from './context.js';
 import { createStores, resolveOptions } from './defaults.js';
 import { createHealthCapability } from './health/capability.js';
+import { BASE_PATH } from './http/base-path.js';
 import { createPipeline } from './http/pipeline.js';
 import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
@@ -32,7 +33,6 @@ import { createConnectionRegistry } from './ws/connections.js';
 import { createEventsCapability } from './ws/events-endpoint.js';
 import { createUpgradeDispatcher, type UpgradeEndpoint } from './ws/upgrade.js';
 
-const BASE_PATH = '/api/v1';
 
 /** A running (or ready to listen) gateway. */
 export interface Gateway {

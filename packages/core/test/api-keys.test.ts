@@ -208,7 +208,7 @@ describe('the verifier', () => {
     const a = await add('alpha');
     const b = await add('bravo');
     const c = await add('charlie');
-    expect(await verifier.verify(a.key)).toEqual({ kind: 'integration', id: a.record.id, name: 'alpha', scopes: ['session:read'], maxSessions: 2 });
+    expect(await verifier.verify(a.key)).toEqual({ kind: 'integration', id: a.record.id, name: 'alpha', scopes: ['session:read'], maxSessions: 2, sessionAccess: 'shared' });
     await verifier.verify(b.key);
     await verifier.verify(c.key);
     expect(verifier.size).toBe(2);

@@ -121,5 +121,12 @@ function graceLasts(validUntil: string | undefined, now: number): boolean {
 }
 
 function principalOf(record: IntegrationRecord): IntegrationPrincipal {
-  return { kind: 'integration', id: record.id, name: record.name, scopes: record.scopes, maxSessions: record.max_sessions };
+  return {
+    kind: 'integration',
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    maxSessions: record.max_sessions ?? null,
+    sessionAccess: record.session_access ?? 'shared',
+  };
 }

@@ -73,7 +73,7 @@ export function createCallLog(opts: CallLogOptions): CallLog {
         queue.splice(0, n);
         dropped += n;
       }
-      queue.push({ id: newId('call'), ...entry });
+      queue.push({ id: newId('call'), ...entry, bytes_written: entry.bytes_out });
     },
     async query(q) {
       await flush();

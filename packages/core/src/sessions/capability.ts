@@ -2,7 +2,8 @@ import type { Capability, GatewayContext } from '../context.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { sessionRoutes } from './routes.js';
-import { createSessionManager, type SessionManager } from './session-manager.js';
+import { spawnProfileOf } from '../integrations/profile.js';
+import { createSessionManager, type IntegrationLookup, type SessionManager } from './session-manager.js';
 
 export type {
   Attachment,
@@ -22,7 +23,12 @@ export type {
  */
 export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager } {
   const providers = createProviderRegistry(ctx);
-  const internals = createSessionManager(ctx, providers);
+  // Read at every spawn, so the operator's latest spawn profile and max_sessions apply (SPEC §16).
+  const integrationOf: IntegrationLookup = async (id) => {
+    const record = await ctx.stores.integrations.get(id);
+    return record ? { profile: spawnProfileOf(record), maxSessions: record.max_sessions ?? null } : undefined;
+  };
+  const internals = createSessionManager(ctx, providers, integrationOf);
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
 

@@ -14,21 +14,27 @@ export interface CreateParams {
   cols: number;
   rows: number;
   model?: string;
+  private?: boolean;
 }
 
 const validateCreate = compile<CreateSessionRequest>(CreateSessionRequest, 'CreateSessionRequest');
 
 /**
  * Validates `POST /sessions` (SPEC §5.2) against its schema (so an embedder calling
- * `gateway.sessions.create` gets the same 400s as HTTP), fills the defaults, and checks the
+ * `gateway.sessions.create` gets the same 400s as HTTP), fills the defaults (`provider_id`:
+ * the integration's `default_provider_id`, else `shell`; SPEC §16), and checks the
  * cwd: an existing directory and, when `allowedRoots` is set, inside one of them after
  * symlinks are resolved (so a link cannot escape a root).
  */
-export async function parseCreate(body: unknown, roots: { workspaceRoot: string; allowedRoots?: string[] }): Promise<CreateParams> {
+export async function parseCreate(
+  body: unknown,
+  roots: { workspaceRoot: string; allowedRoots?: string[] },
+  defaultProviderId = 'shell',
+): Promise<CreateParams> {
   const b = validateCreate.check(body);
   const cwd = await checkCwd(b.cwd ?? roots.workspaceRoot, roots.allowedRoots);
   return {
-    provider_id: b.provider_id ?? 'shell',
+    provider_id: b.provider_id ?? defaultProviderId,
     ...(b.name != null ? { name: b.name } : {}),
     cwd,
     args: b.args ?? [],
@@ -36,6 +42,7 @@ export async function parseCreate(body: unknown, roots: { workspaceRoot: string;
     cols: b.cols ?? DEFAULT_COLS,
     rows: b.rows ?? DEFAULT_ROWS,
     ...(b.model != null ? { model: b.model } : {}),
+    ...(b.private ? { private: true } : {}),
   };
 }
 

@@ -3,17 +3,20 @@ import { stat } from 'node:fs/promises';
 import type { Session, SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { badRequest, conflict, notFound, rateLimited, unavailable } from '../errors.js';
+import type { SpawnProfile } from '../integrations/profile.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
 import type { SessionRecord } from '../stores/types.js';
-import { parseInput, submittedMessage, type SessionInput } from './input.js';
+import { parseInput, submits, submittedMessage, type SessionInput } from './input.js';
 import { SessionPersistence } from './persistence.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
+import { prepareScratch } from './scratch.js';
+import type { LaunchSpec } from './providers/launch.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';
@@ -32,10 +35,19 @@ export interface SessionManagerInternals extends SessionManager {
   stopAllOf(integrationId: string): Promise<void>;
 }
 
-export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry): SessionManagerInternals {
+/** What the manager learns about a session's integration at each spawn (SPEC §16); undefined when it is unknown. */
+export type IntegrationLookup = (integrationId: string) => Promise<{ profile: SpawnProfile; maxSessions: number | null } | undefined>;
+
+export function createSessionManager(
+  ctx: GatewayContext,
+  providers: ProviderRegistry,
+  integrationOf: IntegrationLookup = async () => undefined,
+): SessionManagerInternals {
   const sessions = new Map<string, LiveSession>();
   /** Creates and restarts in progress per integration, counted against `max_sessions`. */
   const pending = new Map<string, number>();
+  /** Creates and restarts in progress, counted against the gateway-wide cap. */
+  let pendingTotal = 0;
   const starting = new Set<string>();
   const persistence = new SessionPersistence(ctx.stores.sessions, ctx.logger, (s) => sessions.get(s.id) === s);
   const deps = {
@@ -59,21 +71,52 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     return n;
   };
 
-  /** Reserves a slot under `max_sessions` synchronously, so concurrent creates cannot overshoot. */
+  const liveTotal = (): number => {
+    let n = pendingTotal;
+    for (const s of sessions.values()) if (s.live) n++;
+    return n;
+  };
+
+  /**
+   * Reserves a slot synchronously, so concurrent creates cannot overshoot: under the
+   * gateway-wide cap (503: it protects the machine) and, when the integration opted in, its
+   * `max_sessions` (429). SPEC §16: no per-integration cap by default.
+   */
   const reserve = (owner: SessionOwner | undefined): (() => void) => {
+    const cap = ctx.options.maxLiveSessions;
+    if (liveTotal() >= cap) {
+      throw unavailable(`the gateway already runs its maximum of ${cap} live sessions (option maxLiveSessions); stop one, or ask the operator to raise the limit`);
+    }
     const id = owner?.integrationId;
-    if (!id) return () => {};
-    const max = owner.maxSessions ?? Infinity;
-    if (liveCount(id) >= max) throw rateLimited(30, `max_sessions (${max}) reached for this integration`);
-    pending.set(id, (pending.get(id) ?? 0) + 1);
+    const max = owner?.maxSessions ?? null;
+    if (id && max !== null && liveCount(id) >= max) throw rateLimited(30, `max_sessions (${max}) reached for this integration`);
+    pendingTotal++;
+    if (id) pending.set(id, (pending.get(id) ?? 0) + 1);
     return () => {
+      pendingTotal--;
+      if (!id) return;
       const left = (pending.get(id) ?? 1) - 1;
       if (left > 0) pending.set(id, left);
       else pending.delete(id);
     };
   };
 
-  const spawn = (session: LiveSession, launch: { command: string; args: string[]; env: Record<string, string>; submitKey: string }, ring: RingBuffer): void => {
+  /** Writes the launch's files into a scratch directory, spawns, and removes the directory when the process ends. */
+  const spawnWithScratch = async (session: LiveSession, launch: LaunchSpec, ring: RingBuffer, restarted = false): Promise<void> => {
+    const scratch = await prepareScratch(session.id, launch);
+    try {
+      if (sessions.get(session.id) !== session) throw notFound('session'); // deleted meanwhile
+      spawn(session, scratch.spec, ring, restarted);
+    } catch (err) {
+      await scratch.remove();
+      throw err;
+    }
+    if (scratch.dir) {
+      const off = session.subscribe({ data: () => undefined, ended: () => (off(), void scratch.remove()) });
+    }
+  };
+
+  const spawn = (session: LiveSession, launch: LaunchSpec, ring: RingBuffer, restarted = false): void => {
     const { cols, rows, cwd } = session.record;
     let pty: PtyProcess;
     try {
@@ -88,24 +131,30 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     } catch (err) {
       throw conflict(`could not start ${launch.command}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    session.attach(pty, launch.submitKey, ring);
+    session.attach(pty, launch.submitKey, ring, restarted);
   };
 
   const manager: SessionManagerInternals = {
     async create(request, owner) {
-      const params = await parseCreate(request, ctx.options);
+      // The integration's spawn profile: its default provider and model, and what its agents get (SPEC §16).
+      const profile = owner?.integrationId ? (await integrationOf(owner.integrationId))?.profile : undefined;
+      const params = await parseCreate(request, ctx.options, profile?.default_provider_id);
       if (!providers.get(params.provider_id)) {
-        throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}`);
+        const why = request.provider_id == null && profile?.default_provider_id ? " (the integration's default_provider_id)" : '';
+        throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}${why}`);
       }
+      // default_model is for default_provider_id only: another CLI never gets a model name it does not know (v2).
+      const model = params.model ?? (params.provider_id === profile?.default_provider_id ? profile.default_model : undefined);
       const release = reserve(owner);
       try {
         const agentSessionId = randomUUID();
         const launch = await providers.resolveLaunch(params.provider_id, {
           args: params.args,
           env: params.env,
-          ...(params.model !== undefined ? { model: params.model } : {}),
+          ...(model !== undefined ? { model } : {}),
           agentSessionId,
           resume: false,
+          ...(profile ? { profile } : {}),
         });
         const id = newId('ses');
         const now = isoTime(ctx.clock.now());
@@ -120,18 +169,19 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           rows: params.rows,
           origin: owner?.integrationId ? 'integration' : 'operator',
           ...(owner?.integrationId ? { integration_id: owner.integrationId } : {}),
+          ...(params.private ? { private: true } : {}),
           created_at: now,
           started_at: now,
           bytes_out: 0,
           env: params.env,
-          ...(params.model !== undefined ? { model: params.model } : {}),
+          ...(model !== undefined ? { model } : {}),
           agent_session_id: agentSessionId,
           history: [],
         };
         const session = new LiveSession(record, deps);
         sessions.set(id, session);
         try {
-          spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
+          await spawnWithScratch(session, launch, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
           throw err;
@@ -161,6 +211,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const session = must(id);
       const input: SessionInput = parseInput(body);
       if (!session.live) throw conflict('session is not running');
+      if (input.kind === 'none') return; // `{}`: a no-op, as in v2 (SPEC §16)
       const message = submittedMessage(input);
       await session.enqueueInput(async () => {
         if (input.kind === 'data') session.write(input.data);
@@ -172,9 +223,14 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         }
       });
       if (message !== undefined) session.addHistory(message);
+      if (input.kind === 'text' || submits(input.kind === 'data' ? input.data : input.bytes)) session.noteSubmitted();
     },
 
-    write: (id, data) => must(id).write(data),
+    write(id, data) {
+      const session = must(id);
+      session.write(data);
+      if (submits(data)) session.noteSubmitted();
+    },
     resize: (id, cols, rows) => must(id).resize(cols, rows),
 
     async stop(id) {
@@ -183,13 +239,16 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       return session.view();
     },
 
-    async start(id, owner) {
+    async start(id) {
       const session = must(id);
       if (session.live || starting.has(id)) throw conflict('session is already running');
       starting.add(id);
-      const release = reserve(owner?.integrationId ? owner : undefined);
+      let release = (): void => {};
       try {
+        // Counted against the session's own integration, whoever restarts it; its profile is read again (SPEC §16).
         const r = session.record;
+        const integration = r.integration_id ? await integrationOf(r.integration_id) : undefined;
+        release = reserve(r.integration_id ? { integrationId: r.integration_id, maxSessions: integration?.maxSessions ?? null } : undefined);
         const dir = await stat(r.cwd).catch(() => null);
         if (!dir?.isDirectory()) throw conflict(`cwd ${r.cwd} no longer exists`);
         const launch = await providers.resolveLaunch(r.provider_id, {
@@ -198,10 +257,11 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           ...(r.model !== undefined ? { model: r.model } : {}),
           agentSessionId: r.agent_session_id ?? randomUUID(),
           resume: true,
+          ...(integration ? { profile: integration.profile } : {}),
         });
         const ring = await session.ringOf();
         if (sessions.get(id) !== session) throw notFound('session');
-        spawn(session, launch, ring);
+        await spawnWithScratch(session, launch, ring, true);
         await persistence.saveRecord(session);
         return session.view();
       } finally {

@@ -1,7 +1,7 @@
 import { SinceQuery, STREAM_SUBPROTOCOL_V2 } from '@opendray/sdk/wire';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { principalHasScope } from '../auth/scopes.js';
-import { ownedOr404 } from '../auth/tenancy.js';
+import { canSeeSession } from '../auth/tenancy.js';
 import type { GatewayContext } from '../context.js';
 import { stripQueryReplies } from '../sessions/input.js';
 import type { SessionManager } from '../sessions/session-manager.js';
@@ -21,9 +21,10 @@ export interface StreamEndpoint extends UpgradeEndpoint {
 /**
  * `WS /sessions/{id}/stream` (SPEC §5.5): the compatible default mode (binary frames, every
  * client frame is input) or, when the client offers the `opendray.v2` subprotocol, raw
- * bytes both ways plus JSON control frames. Reading needs `session:read` and tenancy
- * (checked before the upgrade: 404 for another integration's session, 400 for a bad
- * `since`); writing needs `session:input`, else the socket is closed with 4003. Client
+ * bytes both ways plus JSON control frames. Reading needs `session:read` (checked before the
+ * upgrade, like a bad `since`: 400); a session the principal may not see (SPEC §3), deleted or
+ * unknown gets the upgrade, one `{"type":"ended"}` and close 1001 (SPEC §16); writing needs
+ * `session:input`, else the socket is closed with 4003. Client
  * frames above the body limit close the socket with 1009.
  */
 export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManager): StreamEndpoint {
@@ -41,8 +42,16 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     doc: STREAM_DOC,
     handle({ req, socket, head, principal, params, query }) {
       const id = params.id!;
-      ownedOr404(principal, manager.get(id), 'session');
       const { since } = readQuery(SinceQuery, query);
+      const session = manager.get(id);
+      // Deleted, unknown or not visible: v2 upgrades, says `ended` and goes away (1001), so a
+      // reconnect loop stops, where a 404 would make it spin (SPEC §16).
+      if (!session || !canSeeSession(principal, session)) {
+        return wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.on('error', () => undefined);
+          ws.send(JSON.stringify({ type: 'ended' }), () => closeHard(ws, CloseCode.goingAway, 'session ended'));
+        });
+      }
       const canWrite = principalHasScope(principal, 'session:input');
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);
@@ -53,7 +62,8 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
         ws.on('message', (data, isBinary) => onClientFrame(ws, mode, toBuffer(data), isBinary));
         manager.attach(id, viewer, since).then(
           (attachment) => viewer.start(attachment, since),
-          () => closeHard(ws, CloseCode.goingAway, 'session gone'),
+          // Deleted while attaching: the same answer as for a deleted session.
+          () => ws.send(JSON.stringify({ type: 'ended' }), () => closeHard(ws, CloseCode.goingAway, 'session ended')),
         );
       });
 

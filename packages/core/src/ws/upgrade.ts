@@ -58,7 +58,7 @@ export interface UpgradeDeps {
   authenticator: Authenticator;
   logger: Logger;
   /** Rejected credentials go to the call log like HTTP ones. */
-  onRejected?: (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void;
+  onRejected?: (info: { requestId: string; route: string; path: string; remoteAddr: string; status: number }) => void;
 }
 
 /**
@@ -88,7 +88,7 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
       try {
         principal = await deps.authenticator.authenticate(token, remoteAddr);
       } catch (err) {
-        if (token) deps.onRejected?.({ requestId, path: split!.path, remoteAddr, status: toGatewayError(err).status });
+        if (token) deps.onRejected?.({ requestId, route: path, path: (req.url ?? '').split('?')[0]!, remoteAddr, status: toGatewayError(err).status });
         throw err;
       }
       checkAccess(endpoint.access, principal);

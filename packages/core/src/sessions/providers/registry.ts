@@ -10,6 +10,7 @@ import { createProber } from './probe.js';
 import { providerRoutes } from './routes.js';
 import type { ProviderManifest } from './types.js';
 import { mergeProviderDefinitions } from './validate.js';
+import { commandOf, v2Manifest, withV2ConfigKeys } from './v2-config.js';
 import { findExecutable } from './which.js';
 import { createKeyedQueue } from '../../serial-queue.js';
 
@@ -65,7 +66,8 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
   };
 
   const view = async (manifest: ProviderManifest, principal: Principal | null): Promise<Provider> => {
-    const [stored, runtime] = await Promise.all([configOf(manifest.id), prober.runtime(manifest)]);
+    const stored = await configOf(manifest.id);
+    const runtime = await prober.runtime({ ...manifest, command: commandOf(manifest, stored) });
     return {
       id: manifest.id,
       display_name: manifest.display_name,
@@ -74,6 +76,7 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       // Secrets are never returned to integration principals (SPEC §3); the admin sees them.
       config: viewConfig(manifest, stored, principal?.kind !== 'admin'),
       runtime,
+      manifest: v2Manifest(manifest, stored),
     };
   };
 
@@ -81,7 +84,7 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
     const manifest = byId.get(id);
     if (!manifest) return Promise.reject(notFound('provider'));
     const run = async (): Promise<void> => {
-      const next = applyConfigPatch(manifest, await configOf(id), body);
+      const next = applyConfigPatch(manifest, await configOf(id), withV2ConfigKeys(manifest, body));
       await ctx.stores.providerConfig.set(id, next);
       configs.set(id, Promise.resolve(next));
     };
@@ -95,10 +98,11 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       const manifest = typeof id === 'string' ? byId.get(id) : undefined;
       if (!manifest) throw badRequest(`provider_id: unknown provider ${JSON.stringify(String(id).slice(0, 64))}`);
       const stored = await configOf(id);
-      const spec = buildLaunch(manifest, stored, manifest.command, req);
+      const command = commandOf(manifest, stored);
+      const spec = buildLaunch(manifest, stored, command, req);
       if (!isEnabled(manifest, stored)) throw conflict(`provider "${id}" is disabled`);
-      const path = await findExecutable(manifest.command);
-      if (!path) throw conflict(`provider "${id}": command "${manifest.command}" is not installed (not found on PATH)`);
+      const path = await findExecutable(command);
+      if (!path) throw conflict(`provider "${id}": command "${command}" is not installed (not found on PATH)`);
       return { ...spec, command: path };
     },
     routes: providerRoutes({
