@@ -139,12 +139,15 @@ export function createSessionManager(
       // The integration's spawn profile: its default provider and model, and what its agents get (SPEC §16).
       const profile = owner?.integrationId ? (await integrationOf(owner.integrationId))?.profile : undefined;
       const params = await parseCreate(request, ctx.options, profile?.default_provider_id);
-      if (!providers.get(params.provider_id)) {
+      const manifest = providers.get(params.provider_id);
+      if (!manifest) {
         const why = request.provider_id == null && profile?.default_provider_id ? " (the integration's default_provider_id)" : '';
         throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}${why}`);
       }
-      // default_model is for default_provider_id only: another CLI never gets a model name it does not know (v2).
-      const model = params.model ?? (params.provider_id === profile?.default_provider_id ? profile.default_model : undefined);
+      // default_model is for default_provider_id only, and only if it takes a model: another
+      // CLI never gets a model name it does not know (v2).
+      const takesModel = Boolean(manifest.config_flags?.model ?? manifest.config_env?.model);
+      const model = params.model ?? (takesModel && params.provider_id === profile?.default_provider_id ? profile.default_model : undefined);
       const release = reserve(owner);
       try {
         const agentSessionId = randomUUID();
