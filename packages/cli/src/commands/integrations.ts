@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Integration, IntegrationWithKey, OpendrayClient, RegisterIntegrationRequest, Scope } from '@opendray/sdk';
 import { CliError } from '../cli-error.js';
 import { note, printFields, printJson, printTable, shortTime, type Column } from '../output.js';
-import { collect, intIn, withClient, withConnection, type CommonFlags } from './common.js';
+import { collect, intIn, oneOf, withClient, withConnection, type CommonFlags } from './common.js';
 
 const COLUMNS: Column<Integration>[] = [
   { header: 'ID', cell: (i) => i.id },
@@ -10,7 +10,8 @@ const COLUMNS: Column<Integration>[] = [
   { header: 'ENABLED', cell: (i) => (i.enabled ? 'yes' : 'no') },
   { header: 'HEALTH', cell: (i) => i.health_status },
   { header: 'PREFIX', cell: (i) => i.route_prefix },
-  { header: 'MAX', cell: (i) => i.max_sessions },
+  { header: 'MAX', cell: (i) => i.max_sessions ?? '-' },
+  { header: 'SEES', cell: (i) => i.session_access },
   { header: 'CREATED', cell: (i) => shortTime(i.created_at) },
   { header: 'SCOPES', cell: (i) => i.scopes.join(',') },
 ];
@@ -21,6 +22,7 @@ interface AddFlags extends CommonFlags {
   routePrefix?: string;
   scope?: string[];
   maxSessions?: number;
+  sessionAccess?: 'own' | 'shared';
 }
 
 /** Registers `opendray integrations list|add|rotate|enable|disable|rm` (SPEC §4, §12). */
@@ -43,7 +45,8 @@ export function register(program: Command): void {
       .option('--base-url <url>', 'where the integration listens (enables the proxy and health probes)')
       .option('--route-prefix <slug>', 'proxy prefix: /api/v1/proxy/<slug>/… (with --base-url)')
       .option('--scope <scope>', 'a scope to grant; repeatable or comma separated (default: session:read, event:subscribe:session.*)', collect)
-      .option('--max-sessions <n>', 'sessions it may run at once', intIn(0, 1_000_000)),
+      .option('--max-sessions <n>', 'live sessions it may run at once (default: no cap)', intIn(0, 1_000))
+      .option('--session-access <access>', 'which sessions it sees: "shared" (its own and the operator\'s, the default) or "own"', oneOf(['own', 'shared'] as const)),
   ).action(async (flags: AddFlags) =>
     withClient(flags, async ({ client }) => {
       const body: RegisterIntegrationRequest = { name: flags.name };
@@ -51,6 +54,7 @@ export function register(program: Command): void {
       if (flags.routePrefix !== undefined) body.route_prefix = flags.routePrefix;
       if (flags.scope) body.scopes = flags.scope as Scope[];
       if (flags.maxSessions !== undefined) body.max_sessions = flags.maxSessions;
+      if (flags.sessionAccess !== undefined) body.session_access = flags.sessionAccess;
       showKey(await client.createIntegration(body), flags.json, 'registered');
     }),
   );
@@ -117,6 +121,7 @@ function showKey(res: IntegrationWithKey, json: boolean | undefined, verb: strin
     ['id', i.id],
     ['name', i.name],
     ['scopes', i.scopes.join(',')],
+    ['session_access', i.session_access],
     ['route_prefix', i.route_prefix],
     ['api_key', res.api_key],
     ['signing_secret', res.signing_secret],
