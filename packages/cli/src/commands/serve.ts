@@ -57,6 +57,7 @@ async function serve(config: ServeConfig): Promise<void> {
       providers: config.providers,
       ...(config.body_limit_bytes ? { bodyLimitBytes: config.body_limit_bytes } : {}),
       ...(config.proxy_timeout_ms ? { proxyTimeoutMs: config.proxy_timeout_ms } : {}),
+      ...(config.max_live_sessions ? { maxLiveSessions: config.max_live_sessions } : {}),
     });
   } catch (err) {
     throw new CliError(`opendray: ${(err as Error).message}`);

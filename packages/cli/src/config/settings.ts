@@ -28,6 +28,7 @@ export interface Settings {
   log_level: 'debug' | 'info' | 'warn' | 'error';
   body_limit_bytes?: number;
   proxy_timeout_ms?: number;
+  max_live_sessions?: number;
 }
 
 export type SettingKey = Exclude<keyof Settings, 'config'>;
@@ -47,6 +48,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'log_level', env: 'OPENDRAY_LOG_LEVEL', kind: 'level', describe: 'debug | info | warn | error' },
   { key: 'body_limit_bytes', env: 'OPENDRAY_BODY_LIMIT_BYTES', kind: 'ms', describe: 'request body cap in bytes' },
   { key: 'proxy_timeout_ms', env: 'OPENDRAY_PROXY_TIMEOUT_MS', kind: 'ms', describe: 'reverse proxy upstream timeout' },
+  { key: 'max_live_sessions', env: 'OPENDRAY_MAX_LIVE_SESSIONS', kind: 'ms', describe: 'live sessions the gateway runs at most (default 1000; past it 503)' },
 ];
 
 /** Defaults of SPEC §12, for what no flag, env or file sets. */
