@@ -15,21 +15,27 @@ const renamed = new WeakMap<BusEvent, BusEvent>();
  * that names an alias exactly (`integration.rotated`, `integration.health_change`, the v2
  * guide's) gets those events under the alias — and then never also under the canonical
  * name. Returns the patterns to subscribe the bus with, and `route`, which gives the event
- * to send for a bus event (the same object, a renamed copy, or undefined: not asked for).
+ * to send for a bus event (the same object, a renamed copy, or undefined: not asked for);
+ * `matched` says the bus already matched it against `busPatterns` (a live event).
  */
-export function topicRouting(patterns: readonly string[]): { busPatterns: string[]; route(event: BusEvent): BusEvent | undefined } {
+export function topicRouting(patterns: readonly string[]): {
+  busPatterns: string[];
+  route(event: BusEvent, matched: boolean): BusEvent | undefined;
+} {
   const named = new Set(patterns);
   const busPatterns = [...new Set([...patterns, ...patterns.flatMap((p) => (CANONICAL_OF.has(p) ? [CANONICAL_OF.get(p)!] : []))])];
+  // Without an alias asked for, the bus's own match is the answer: no second look on the hot path.
+  const aliased = busPatterns.length !== patterns.length;
   return {
     busPatterns,
-    route(event) {
+    route(event, matched) {
       const alias = ALIAS_OF.get(event.topic);
       if (alias !== undefined && named.has(alias)) {
         let copy = renamed.get(event);
         if (!copy) renamed.set(event, (copy = { ...event, topic: alias }));
         return copy;
       }
-      return anyTopicMatches(patterns, event.topic) ? event : undefined;
+      return (matched && !aliased) || anyTopicMatches(patterns, event.topic) ? event : undefined;
     },
   };
 }

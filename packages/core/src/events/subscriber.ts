@@ -84,7 +84,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
   const deliver = (busEvent: BusEvent): void => {
     if (busEvent.seq <= lastSeq) return;
     lastSeq = busEvent.seq;
-    const event = routing.route(busEvent);
+    const event = routing.route(busEvent, true);
     if (!event || !visible(busEvent)) return;
     if (dropped) {
       dropped.to = event.seq;
@@ -113,7 +113,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
     const replay = bus.replay(opts.since > seqNow ? 0 : opts.since);
     if (replay.gap) sendControl('_gap', replay.gap);
     for (const busEvent of replay.events) {
-      const event = busEvent.seq > lastSeq ? routing.route(busEvent) : undefined;
+      const event = busEvent.seq > lastSeq ? routing.route(busEvent, false) : undefined;
       if (event && visible(busEvent)) queue.push({ event, live: false });
       lastSeq = Math.max(lastSeq, busEvent.seq);
     }
