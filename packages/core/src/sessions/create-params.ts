@@ -34,14 +34,15 @@ export async function parseCreate(
   const b = validateCreate.check(body);
   const cwd = await checkCwd(b.cwd ?? roots.workspaceRoot, roots.allowedRoots);
   return {
-    provider_id: b.provider_id ?? defaultProviderId,
-    ...(b.name != null ? { name: b.name } : {}),
+    // `""` is absent, as v2 reads Go's zero values (SPEC §16).
+    provider_id: b.provider_id || defaultProviderId,
+    ...(b.name ? { name: b.name } : {}),
     cwd,
     args: b.args ?? [],
     env: b.env ?? {},
     cols: b.cols ?? DEFAULT_COLS,
     rows: b.rows ?? DEFAULT_ROWS,
-    ...(b.model != null ? { model: b.model } : {}),
+    ...(b.model ? { model: b.model } : {}),
     ...(b.private ? { private: true } : {}),
   };
 }

@@ -141,7 +141,7 @@ export function createSessionManager(
       const params = await parseCreate(request, ctx.options, profile?.default_provider_id);
       const manifest = providers.get(params.provider_id);
       if (!manifest) {
-        const why = request.provider_id == null && profile?.default_provider_id ? " (the integration's default_provider_id)" : '';
+        const why = !request.provider_id && profile?.default_provider_id ? " (the integration's default_provider_id)" : '';
         throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}${why}`);
       }
       // default_model is for default_provider_id only, and only if it takes a model: another

@@ -68,6 +68,9 @@ describe('SPEC §16 spawn profile', () => {
     expect(await argvOf(t, other.id, 'gemini')).toEqual([]);
     const asked = await session(t, { provider_id: null, model: 'o3' }, reg.key);
     expect(asked).toMatchObject({ provider_id: 'codex', model: 'o3' });
+    // Go's zero values, as a v2 client may send them, count as absent.
+    const zero = await session(t, { provider_id: '', model: '', name: '' }, reg.key);
+    expect(zero).toMatchObject({ provider_id: 'codex', model: 'gpt-5', name: expect.stringMatching(/^codex-/) });
     // The operator's own creates ignore every integration's profile.
     const operator = await t.apiJson('/sessions', { method: 'POST', body: {} });
     expect(operator.body.provider_id).toBe('shell');

@@ -49,9 +49,9 @@ export const CreateSessionRequest = named(
   'CreateSessionRequest',
   T.Object(
     {
-      provider_id: T.Optional(nullable(T.String({ description: 'Default "shell"', maxLength: 64 }))),
+      provider_id: T.Optional(nullable(T.String({ description: 'Default the integration\'s default_provider_id, else "shell"; "" counts as absent', maxLength: 64 }))),
       name: T.Optional(
-        nullable(T.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL, [REASON]: 'must be 1–128 printable characters' })),
+        nullable(T.String({ maxLength: 128, pattern: NO_CONTROL, description: '"" counts as absent', [REASON]: 'must be at most 128 printable characters' })),
       ),
       cwd: T.Optional(nullable(T.String({ description: 'An existing absolute directory; default the workspace root', maxLength: 4096 }))),
       args: T.Optional(
@@ -69,12 +69,17 @@ export const CreateSessionRequest = named(
       ),
       cols: T.Optional(withOptions(size('Terminal columns'), { default: DEFAULT_COLS })),
       rows: T.Optional(withOptions(size('Terminal rows'), { default: DEFAULT_ROWS })),
-      model: T.Optional(nullable(T.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL, [REASON]: 'must be 1–256 printable characters' }))),
+      model: T.Optional(
+        nullable(T.String({ maxLength: 256, pattern: NO_CONTROL, description: '"" counts as absent', [REASON]: 'must be at most 256 printable characters' })),
+      ),
       private: T.Optional(
         T.Boolean({ description: "true: no integration sees it but the one creating it (an operator's private session; SPEC §3)" }),
       ),
     },
-    { description: 'SPEC §5.2; provider_id defaults to the integration\'s default_provider_id, else "shell"' },
+    {
+      description:
+        'SPEC §5.2; null or "" counts as absent for the strings (v2 clients send Go\'s zero values); provider_id defaults to the integration\'s default_provider_id, else "shell"',
+    },
   ),
 );
 export type CreateSessionRequest = Static<typeof CreateSessionRequest>;
