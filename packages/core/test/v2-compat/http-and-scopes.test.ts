@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { openEvents } from '../support/events.js';
 import { ADMIN_TOKEN, waitForOutput } from '../support/gateway.js';
 import { curl, integration, session, v2Gateway } from './support.js';
 
@@ -70,6 +71,18 @@ describe('SPEC §16 scopes', () => {
     const reg = await integration(t, { scopes: [] });
     expect(reg.record.scopes).toEqual(['session:read', 'event:subscribe:session.*']);
     expect((await t.apiJson('/sessions', { token: reg.key })).status).toBe(200);
+  });
+});
+
+describe('SPEC §16 deliberately stricter than v2', () => {
+  it('?token= is accepted on WebSocket upgrades only, never on REST routes', async () => {
+    const t = gw.get();
+    const bot = await integration(t);
+    const rest = await fetch(`${t.url}/api/v1/sessions?token=${bot.key}`);
+    expect(rest.status).toBe(401);
+    const events = await openEvents(t, `topics=session.*&token=${bot.key}`);
+    expect((await events.until((f) => f.topic === '_hello')).topic).toBe('_hello');
+    events.ws.close();
   });
 });
 
