@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Session, SessionState } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { badRequest, conflict, notFound, rateLimited, unavailable } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import type { SpawnProfile } from '../integrations/profile.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
@@ -16,6 +16,7 @@ import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
 import { prepareScratch } from './scratch.js';
+import { createSessionSlots } from './slots.js';
 import type { LaunchSpec } from './providers/launch.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
@@ -44,10 +45,7 @@ export function createSessionManager(
   integrationOf: IntegrationLookup = async () => undefined,
 ): SessionManagerInternals {
   const sessions = new Map<string, LiveSession>();
-  /** Creates and restarts in progress per integration, counted against `max_sessions`. */
-  const pending = new Map<string, number>();
-  /** Creates and restarts in progress, counted against the gateway-wide cap. */
-  let pendingTotal = 0;
+  const slots = createSessionSlots(sessions, () => ctx.options.maxLiveSessions);
   const starting = new Set<string>();
   const persistence = new SessionPersistence(ctx.stores.sessions, ctx.logger, (s) => sessions.get(s.id) === s);
   const deps = {
@@ -63,42 +61,6 @@ export function createSessionManager(
     const s = sessions.get(id);
     if (!s) throw notFound('session');
     return s;
-  };
-
-  const liveCount = (integrationId: string): number => {
-    let n = pending.get(integrationId) ?? 0;
-    for (const s of sessions.values()) if (s.live && s.record.integration_id === integrationId) n++;
-    return n;
-  };
-
-  const liveTotal = (): number => {
-    let n = pendingTotal;
-    for (const s of sessions.values()) if (s.live) n++;
-    return n;
-  };
-
-  /**
-   * Reserves a slot synchronously, so concurrent creates cannot overshoot: under the
-   * gateway-wide cap (503: it protects the machine) and, when the integration opted in, its
-   * `max_sessions` (429). SPEC §16: no per-integration cap by default.
-   */
-  const reserve = (owner: SessionOwner | undefined): (() => void) => {
-    const cap = ctx.options.maxLiveSessions;
-    if (liveTotal() >= cap) {
-      throw unavailable(`the gateway already runs its maximum of ${cap} live sessions (option maxLiveSessions); stop one, or ask the operator to raise the limit`);
-    }
-    const id = owner?.integrationId;
-    const max = owner?.maxSessions ?? null;
-    if (id && max !== null && liveCount(id) >= max) throw rateLimited(30, `max_sessions (${max}) reached for this integration`);
-    pendingTotal++;
-    if (id) pending.set(id, (pending.get(id) ?? 0) + 1);
-    return () => {
-      pendingTotal--;
-      if (!id) return;
-      const left = (pending.get(id) ?? 1) - 1;
-      if (left > 0) pending.set(id, left);
-      else pending.delete(id);
-    };
   };
 
   /** Writes the launch's files into a scratch directory, spawns, and removes the directory when the process ends. */
@@ -148,7 +110,7 @@ export function createSessionManager(
       // CLI never gets a model name it does not know (v2).
       const takesModel = Boolean(manifest.config_flags?.model ?? manifest.config_env?.model);
       const model = params.model ?? (takesModel && params.provider_id === profile?.default_provider_id ? profile.default_model : undefined);
-      const release = reserve(owner);
+      const release = slots.reserve(owner);
       try {
         const agentSessionId = randomUUID();
         const launch = await providers.resolveLaunch(params.provider_id, {
@@ -251,7 +213,7 @@ export function createSessionManager(
         // Counted against the session's own integration, whoever restarts it; its profile is read again (SPEC §16).
         const r = session.record;
         const integration = r.integration_id ? await integrationOf(r.integration_id) : undefined;
-        release = reserve(r.integration_id ? { integrationId: r.integration_id, maxSessions: integration?.maxSessions ?? null } : undefined);
+        release = slots.reserve(r.integration_id ? { integrationId: r.integration_id, maxSessions: integration?.maxSessions ?? null } : undefined);
         const dir = await stat(r.cwd).catch(() => null);
         if (!dir?.isDirectory()) throw conflict(`cwd ${r.cwd} no longer exists`);
         const launch = await providers.resolveLaunch(r.provider_id, {
