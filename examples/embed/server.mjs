@@ -15,13 +15,16 @@ const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(24).toString('base64ur
 const gateway = await createGateway({ auth: { adminToken }, workspaceRoot: tmpdir() });
 
 // The app listens to the gateway's bus in-process, with the same topic patterns as the
-// events WebSocket.
+// events WebSocket. A session's end is one of three topics: `session.ended` (it exited),
+// `session.stopped` (stop or delete, as here), `session.interrupted` (shutdown).
 /** @type {Array<{ session_id: unknown, exit_code: unknown, state: unknown }>} */
 const ended = [];
-gateway.bus.on('session.ended', (event) => {
-  ended.push({ session_id: event.data.session_id, exit_code: event.data.exit_code, state: event.data.state });
-  if (ended.length > 100) ended.shift();
-});
+for (const topic of ['session.ended', 'session.stopped', 'session.interrupted']) {
+  gateway.bus.on(topic, (event) => {
+    ended.push({ session_id: event.data.session_id, exit_code: event.data.exit_code, state: event.data.state });
+    if (ended.length > 100) ended.shift();
+  });
+}
 
 /** Runs `echo` in a fresh shell session through the session manager and returns its output. */
 async function demo() {

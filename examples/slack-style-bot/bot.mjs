@@ -1,7 +1,9 @@
 // @ts-check
-// A Slack-style chat bot as an opendray integration:
-//   - posts to the chat service (an incoming webhook, `{text}`) when one of its sessions
-//     ends or goes idle waiting for input (events session.ended, session.idle);
+// A Slack-style chat bot as an opendray integration, the v2 guide's flow:
+//   - watches the sessions the operator runs (it creates none: its scopes are the guide's
+//     session:read, session:input, event:subscribe:session.*);
+//   - posts to the chat service (an incoming webhook, `{text}`) when one waits for input —
+//     session.idle, with the screen's `recent_output` — or ends (session.ended / session.stopped);
 //   - turns a chat reply into input for the session (POST /chat/reply → POST /sessions/{id}/input);
 //   - answers the gateway's health probe (GET /health) and verifies X-OpenDray-Signature on
 //     everything that comes through the gateway's reverse proxy.
@@ -15,7 +17,7 @@ import { loadCredentials } from './lib/credentials.mjs';
 import { TOPICS, messageFor } from './lib/notify.mjs';
 import { createRoutes } from './lib/routes.mjs';
 
-const REQUIRED_SCOPES = ['session:read', 'session:create', 'session:input'];
+const REQUIRED_SCOPES = ['session:read', 'session:input'];
 
 /** @param {string} line */
 const log = (line) => console.log(`[bot] ${line}`);

@@ -1,14 +1,16 @@
 // @ts-check
-// Turns the gateway's session events into chat messages (SPEC §6): `session.ended` says how
-// the session finished, `session.idle` says it waits for input (an agent asking a question).
-// Tenancy means only the bot's own sessions ever show up here.
+// Turns the gateway's session events into chat messages, with the v2 event names (SPEC §16):
+// `session.idle` says a session waits for input and carries `recent_output` (what its screen
+// shows: the agent's question or answer); `session.ended` says how it finished, and
+// `session.stopped` that someone stopped it. The sessions are the operator's: an integration
+// sees them unless the operator made them private (SPEC §3).
 import { isOpendrayError } from '@opendray/sdk';
 
 /** @typedef {import('@opendray/sdk').OpendrayClient} OpendrayClient */
 /** @typedef {import('@opendray/sdk').EventFrame} EventFrame */
 
-/** The topics the bot needs `event:subscribe:…` scopes for. */
-export const TOPICS = ['session.ended', 'session.idle'];
+/** The topics the bot needs `event:subscribe:…` scopes for (all under the guide's `session.*`). */
+export const TOPICS = ['session.idle', 'session.ended', 'session.stopped'];
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
@@ -25,18 +27,23 @@ export async function messageFor(client, event) {
   const id = typeof event.data.session_id === 'string' ? event.data.session_id : undefined;
   if (!id) return undefined;
   const name = await sessionName(client, id);
-  const tail = await lastLines(client, id);
-  const quoted = tail.length ? `\n\`\`\`\n${tail.join('\n')}\n\`\`\`` : '';
-  if (event.topic === 'session.ended') {
-    const { exit_code: code, signal, state } = event.data;
-    const how = state === 'stopped' ? 'was stopped' : signal ? `was killed by ${signal}` : `ended with exit code ${code}`;
-    return `:checkered_flag: Session ${name} (${id}) ${how}.${quoted}`;
-  }
   if (event.topic === 'session.idle') {
-    return `:hourglass: Session ${name} (${id}) is waiting for input. Reply to send it a message.${quoted}`;
+    // v2's reply signal: the screen comes with the event, no further call needed.
+    const lines = String(event.data.recent_output ?? '').split('\n').filter((l) => l.trim() !== '').slice(-5);
+    return `:hourglass: Session ${name} (${id}) is waiting for input. Reply to send it a message.${quote(lines)}`;
+  }
+  const tail = await lastLines(client, id);
+  if (event.topic === 'session.stopped') return `:octagonal_sign: Session ${name} (${id}) was stopped.${quote(tail)}`;
+  if (event.topic === 'session.ended') {
+    const { exit_code: code, signal } = event.data;
+    const how = signal ? `was killed by ${signal}` : `ended with exit code ${code}`;
+    return `:checkered_flag: Session ${name} (${id}) ${how}.${quote(tail)}`;
   }
   return undefined;
 }
+
+/** Lines as a chat code block, or nothing. @param {string[]} lines */
+const quote = (lines) => (lines.length ? `\n\`\`\`\n${lines.join('\n')}\n\`\`\`` : '');
 
 /** @param {OpendrayClient} client @param {string} id */
 async function sessionName(client, id) {

@@ -1,9 +1,10 @@
 // @ts-check
 // The bot's HTTP surface:
 //   GET  /health       public; what the gateway's health probe reads (SPEC §9)
-//   POST /sessions     signed; starts a shell session owned by the bot
-//   GET  /sessions     signed; the bot's sessions
+//   GET  /sessions     signed; the sessions the bot watches (the operator's, SPEC §3)
 //   POST /chat/reply   signed, or the chat service's bearer token; {session_id, text} → session input
+// The bot has the v2 guide's scopes (session:read, session:input, event:subscribe:session.*):
+// it starts nothing, it watches and drives the sessions the operator runs.
 // "Signed" = reached through the gateway's reverse proxy, /api/v1/proxy/<prefix>/..., which
 // adds X-OpenDray-Signature (see ./signature.mjs). Anything else is a 401 or a 404.
 import { timingSafeEqual } from 'node:crypto';
@@ -54,7 +55,7 @@ async function handle(ctx, req, res) {
     const events = ctx.eventsState();
     return send(res, 200, { status: events === 'connected' ? 'healthy' : 'degraded', version: '0.1.0', events });
   }
-  if (!['POST /sessions', 'GET /sessions', 'POST /chat/reply'].includes(route)) {
+  if (!['GET /sessions', 'POST /chat/reply'].includes(route)) {
     return send(res, 404, { error: 'not found', code: 'not_found' });
   }
 
@@ -66,19 +67,11 @@ async function handle(ctx, req, res) {
     return send(res, 401, { error: 'a valid X-OpenDray-Signature is required', code: 'unauthorized' });
   }
 
-  if (route === 'GET /sessions') return send(res, 200, { sessions: await ctx.client.listSessions() });
+  if (route === 'GET /sessions') return send(res, 200, { sessions: await ctx.client.listSessions({ include: 'shared' }) });
 
   const body = await readJson(req);
   if (body === TOO_LARGE) return send(res, 413, { error: `body: at most ${BODY_LIMIT} bytes`, code: 'payload_too_large' });
   if (body === undefined) return send(res, 400, { error: 'body: must be a JSON object', code: 'invalid_json' });
-
-  if (route === 'POST /sessions') {
-    const name = body.name === undefined ? 'chat session' : body.name;
-    if (typeof name !== 'string' || name.length > 64) return send(res, 400, { error: 'name: must be a string of at most 64 characters', code: 'validation_failed' });
-    const session = await ctx.client.createSession({ provider_id: 'shell', name });
-    ctx.postToChat(`:rocket: Started session "${session.name}" (${session.id}). Reply to send it a message.`);
-    return send(res, 201, { session });
-  }
 
   // POST /chat/reply: the chat service relays what a user answered.
   const { session_id: sessionId, text } = body;

@@ -1,16 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpendray, type ServedGateway } from '../../demo-client/test/support/serve.js';
+import { OPENDRAY_BIN, startOpendray, type ServedGateway } from '../../demo-client/test/support/serve.js';
 
 const BOT = fileURLToPath(new URL('../bot.mjs', import.meta.url));
 const PREFIX = 'slackbot';
 const CHAT_TOKEN = 'chat-stand-in-token';
+/** The v2 guide's Slack-bot scopes: no session:create. */
+const GUIDE_SCOPES = ['session:read', 'session:input', 'event:subscribe:session.*'];
 
 let gw: ServedGateway;
 let chat: Server;
@@ -57,7 +60,8 @@ function sign(method: string, target: string, timestamp: number, secret = signin
 }
 
 beforeAll(async () => {
-  gw = await startOpendray({ OPENDRAY_HEALTH_INTERVAL_MS: '300', OPENDRAY_IDLE_THRESHOLD_MS: '800' });
+  // The operator's shell is /bin/sh here: quick to start, and no rc files to run.
+  gw = await startOpendray({ OPENDRAY_HEALTH_INTERVAL_MS: '300', OPENDRAY_IDLE_THRESHOLD_MS: '800', SHELL: '/bin/sh' });
 
   // The chat service stand-in: an incoming webhook that keeps what it is sent.
   chat = createServer((req, res) => {
@@ -71,25 +75,24 @@ beforeAll(async () => {
   await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
   chatUrl = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/webhook`;
 
-  // The operator registers the bot where it will listen, as the README says.
+  // The operator registers the bot where it will listen with the README's own command line:
+  // the CLI's --json answer, saved 0600, is the key file the bot reads.
   const port = await freePort();
   botUrl = `http://127.0.0.1:${port}`;
-  const reg = await admin('/integrations', {
-    method: 'POST',
-    body: {
-      name: 'slack-style-bot',
-      base_url: botUrl,
-      route_prefix: PREFIX,
-      scopes: ['session:read', 'session:create', 'session:input', 'event:subscribe:session.*'],
-    },
+  const keyFile = join(gw.dataDir, 'slack-style-bot.json');
+  const readme = await readFile(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  const command = /```sh\n(\(umask 077; opendray integrations add[\s\S]*?)\n```/.exec(readme)?.[1];
+  expect(command).toBeTruthy();
+  await promisify(execFile)('sh', ['-c', command!.replace(/\\\n\s*/g, ' ').replace('opendray ', 'node "$OPENDRAY_BIN" ').replace('http://127.0.0.1:8790', botUrl)], {
+    cwd: gw.dataDir,
+    env: { ...process.env, OPENDRAY_BIN, OPENDRAY_URL: gw.url, OPENDRAY_TOKEN: gw.adminToken, XDG_CONFIG_HOME: gw.dataDir },
   });
-  expect(reg.status).toBe(201);
-  const registered = (await reg.json()) as { integration: { id: string }; api_key: string; signing_secret: string };
+  expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+  const registered = JSON.parse(await readFile(keyFile, 'utf8')) as { integration: { id: string; scopes: string[] }; api_key: string; signing_secret: string };
+  // As a set: the CLI lists the default scopes first, then the --scope ones it adds (i17).
+  expect([...registered.integration.scopes].sort()).toEqual([...GUIDE_SCOPES].sort());
   integrationId = registered.integration.id;
   signingSecret = registered.signing_secret;
-  // The registration answer saved as is (0600) holds both the key and the signing secret.
-  const keyFile = join(gw.dataDir, 'slack-style-bot.json');
-  await writeFile(keyFile, JSON.stringify(registered), { mode: 0o600 });
 
   bot = spawn(process.execPath, [BOT], {
     env: {
@@ -108,7 +111,7 @@ beforeAll(async () => {
   bot.stderr!.on('data', (c: Buffer) => (botOut += c));
   await waitFor(() => {
     if (bot.exitCode !== null) throw new Error(`the bot exited ${bot.exitCode}:\n${botOut}`);
-    return botOut.includes('subscribed to session.ended, session.idle') ? true : undefined;
+    return botOut.includes('subscribed to session.idle, session.ended, session.stopped') ? true : undefined;
   }, 'the bot to subscribe');
 });
 
@@ -131,19 +134,20 @@ describe('examples/slack-style-bot', () => {
 
   let sessionId: string;
 
-  it('starts a session through the proxy (a validly signed request is accepted)', async () => {
-    const res = await admin(`/proxy/${PREFIX}/sessions`, { method: 'POST', body: { name: 'build' } });
-    expect(res.status).toBe(201);
-    const { session } = (await res.json()) as { session: { id: string; integration_id: string; name: string } };
-    expect(session).toMatchObject({ name: 'build', integration_id: integrationId });
+  it("watches a session the operator started: its idle message carries the screen (session.idle's recent_output)", async () => {
+    // The bot creates nothing (no session:create): the operator works, the bot watches.
+    const started = await admin('/sessions', { method: 'POST', body: { provider_id: 'shell', name: 'build' } });
+    const session = (await started.json()) as { id: string; origin: string; integration_id?: string };
+    expect(session).toMatchObject({ origin: 'operator' });
+    expect(session.integration_id).toBeUndefined();
     sessionId = session.id;
-    await waitFor(() => chatMessages.find((m) => m.includes('Started session "build"') && m.includes(sessionId)), 'the start message');
+    await waitFor(() => chatMessages.find((m) => m.includes(`Session "build" (${sessionId}) is waiting for input`)), 'the idle message');
+    // The sessions it watches, through the proxy (signed).
     const listed = await admin(`/proxy/${PREFIX}/sessions`);
-    expect(((await listed.json()) as { sessions: Array<{ id: string }> }).sessions.map((s) => s.id)).toEqual([sessionId]);
+    expect(((await listed.json()) as { sessions: Array<{ id: string }> }).sessions.map((s) => s.id)).toContain(sessionId);
   });
 
-  it('posts when the session waits for input, and a chat reply drives the session', async () => {
-    await waitFor(() => chatMessages.find((m) => m.includes(`(${sessionId}) is waiting for input`)), 'the idle message');
+  it("a chat reply drives the operator's session, and the next idle message shows the answer", async () => {
     // The chat service relays a user's reply straight to the bot, with its own token.
     const reply = await fetch(`${botUrl}/chat/reply`, {
       method: 'POST',
@@ -151,37 +155,45 @@ describe('examples/slack-style-bot', () => {
       body: JSON.stringify({ session_id: sessionId, text: 'echo "reply says $((6 * 7))"' }),
     });
     expect(reply.status).toBe(202);
-    await waitFor(async () => ((await (await admin(`/sessions/${sessionId}/buffer`)).text()).includes('reply says 42') ? true : undefined), 'the reply in the buffer');
+    const answered = await waitFor(
+      () => chatMessages.find((m) => m.includes(`(${sessionId}) is waiting for input`) && m.includes('reply says 42')),
+      'the answer in an idle message',
+    );
+    expect(answered).toContain('```');
     const history = (await (await admin(`/sessions/${sessionId}/history`)).json()) as { entries: Array<{ text: string }> };
     expect(history.entries.map((e) => e.text)).toContain('echo "reply says $((6 * 7))"');
   });
 
-  it('posts "session ended" when the session exits (the reply came through the proxy)', async () => {
+  it('posts "ended with exit code 7" when the session exits (the reply came through the proxy)', async () => {
     const res = await admin(`/proxy/${PREFIX}/chat/reply`, { method: 'POST', body: { session_id: sessionId, text: 'exit 7' } });
     expect(res.status).toBe(202);
     const ended = await waitFor(() => chatMessages.find((m) => m.includes(`(${sessionId}) ended with exit code 7`)), 'the ended message');
     expect(ended).toContain('Session "build"');
   });
 
+  it('posts "was stopped" when the operator stops a session (session.stopped)', async () => {
+    const started = await admin('/sessions', { method: 'POST', body: { provider_id: 'shell', name: 'deploy' } });
+    const { id } = (await started.json()) as { id: string };
+    await admin(`/sessions/${id}/stop`, { method: 'POST' });
+    await waitFor(() => chatMessages.find((m) => m.includes(`Session "deploy" (${id}) was stopped`)), 'the stopped message');
+  });
+
   it('rejects requests that did not come through the gateway', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const post = (path: string, headers: Record<string, string>) =>
-      fetch(`${botUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"name":"x"}' });
-    expect((await post('/sessions', {})).status).toBe(401);
-    expect((await post('/sessions', sign('POST', '/sessions', now, 'not-the-secret'))).status).toBe(401);
-    expect((await post('/sessions', sign('POST', '/other', now))).status).toBe(401);
-    expect((await post('/sessions', sign('POST', '/sessions', now - 3600))).status).toBe(401);
-    expect((await post('/chat/reply', { authorization: 'Bearer wrong-token' })).status).toBe(401);
+    const get = (headers: Record<string, string>) => fetch(`${botUrl}/sessions`, { headers });
+    expect((await get({})).status).toBe(401);
+    expect((await get(sign('GET', '/sessions', now, 'not-the-secret'))).status).toBe(401);
+    expect((await get(sign('GET', '/other', now))).status).toBe(401);
+    expect((await get(sign('GET', '/sessions', now - 3600))).status).toBe(401);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${botUrl}/chat/reply`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ session_id: 42 }) });
+    expect((await post({ authorization: 'Bearer wrong-token' })).status).toBe(401);
     // The same route with a correct signature is accepted: the canonical string matches the gateway's.
-    const ok = await post('/sessions', sign('POST', '/sessions', now));
-    expect(ok.status).toBe(201);
+    expect((await get(sign('GET', '/sessions', now))).status).toBe(200);
     // Bad input from a trusted caller is a clean 400.
-    const bad = await fetch(`${botUrl}/chat/reply`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${CHAT_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ session_id: 42 }),
-    });
-    expect(bad.status).toBe(400);
+    expect((await post({ authorization: `Bearer ${CHAT_TOKEN}` })).status).toBe(400);
+    // What the bot cannot do with the guide's scopes, it never asked for.
+    expect((await fetch(`${botUrl}/sessions`, { method: 'POST', headers: sign('POST', '/sessions', now) })).status).toBe(404);
   });
 
   it('exits 0 on SIGTERM', async () => {

@@ -57,6 +57,20 @@ describe('opendray integrations', () => {
     expect(await status(body.api_key)).toBe(200);
   });
 
+  it('add --session-access own narrows what it sees (SPEC §3); a bad value is refused before any request', async () => {
+    const res = await cli(['integrations', 'add', '--name', 'own-d', '--session-access', 'own', '--json']);
+    expect(res.code).toBe(0);
+    const body = JSON.parse(res.stdout);
+    expect(body.integration).toMatchObject({ session_access: 'own', max_sessions: null });
+    const operator = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'shell' } })).body;
+    expect((await t.apiJson(`/sessions/${operator.id}`, { token: body.api_key })).status).toBe(404);
+    await t.api(`/sessions/${operator.id}`, { method: 'DELETE' });
+    const bad = await cli(['integrations', 'add', '--name', 'own-e', '--session-access', 'everyone']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/must be one of own, shared/);
+    expect((await t.apiJson('/integrations')).body.integrations.some((i: { name: string }) => i.name === 'own-e')).toBe(false);
+  });
+
   it('rotate (by name) kills the old key, or keeps it for --grace-seconds', async () => {
     const added = JSON.parse((await cli(['integrations', 'add', '--name', 'rot-c', '--json'])).stdout);
     const first = added.api_key as string;

@@ -62,6 +62,21 @@ describe('opendray serve', () => {
     expect(await me.json()).toMatchObject({ kind: 'admin' });
   });
 
+  it('caps the live sessions of the whole gateway at OPENDRAY_MAX_LIVE_SESSIONS (503 past it)', async () => {
+    serve = await startServe(['--port', '0', '--data-dir', join(dir, 'data')], {
+      OPENDRAY_ADMIN_TOKEN: 'static-token-cap',
+      OPENDRAY_MAX_LIVE_SESSIONS: '1',
+      OPENDRAY_WORKSPACE: dir,
+      SHELL: '/bin/sh',
+    });
+    const create = () =>
+      fetch(`${serve!.url}/api/v1/sessions`, { method: 'POST', headers: { authorization: 'Bearer static-token-cap' }, body: '{"provider_id":"shell"}' });
+    expect((await create()).status).toBe(201);
+    const refused = await create();
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/maximum of 1 live sessions/);
+  });
+
   it('lets flags beat env beat the config file', async () => {
     const configFile = join(dir, 'opendray.toml');
     await writeFile(configFile, `host = "127.0.0.1"\nport = 1\ndata_dir = "${join(dir, 'from-file')}"\nlog_level = "warn"\n`);

@@ -26,6 +26,7 @@ export type ResolvedOptions = Required<
     | 'idleThresholdMs'
     | 'bufferBytes'
     | 'stopGraceMs'
+    | 'maxLiveSessions'
     | 'eventLogSize'
     | 'healthIntervalMs'
     | 'healthTimeoutMs'

@@ -54,6 +54,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     idleThresholdMs: positiveInt('idleThresholdMs', options.idleThresholdMs, 30_000),
     bufferBytes: positiveInt('bufferBytes', options.bufferBytes, 1_048_576, 1024),
     stopGraceMs: positiveInt('stopGraceMs', options.stopGraceMs, 3_000, 0),
+    maxLiveSessions: positiveInt('maxLiveSessions', options.maxLiveSessions, 1_000, 0),
     eventLogSize: positiveInt('eventLogSize', options.eventLogSize, 10_000),
     healthIntervalMs: positiveInt('healthIntervalMs', options.healthIntervalMs, 30_000),
     healthTimeoutMs: positiveInt('healthTimeoutMs', options.healthTimeoutMs, 5_000),

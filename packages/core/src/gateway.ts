@@ -16,6 +16,7 @@ import type { Capability, GatewayContext } from './context.js';
 import { resolveDataDir } from './data-dir.js';
 import { createStores, resolveOptions } from './defaults.js';
 import { createHealthCapability } from './health/capability.js';
+import { BASE_PATH } from './http/base-path.js';
 import { createClientAddressResolver, trustedProxyCheck } from './http/client-address.js';
 import { createPipeline } from './http/pipeline.js';
 import type { Route } from './http/route.js';
@@ -44,7 +45,6 @@ import { createConnectionRegistry } from './ws/connections.js';
 import { createEventsCapability } from './ws/events-endpoint.js';
 import { createUpgradeDispatcher, type UpgradeEndpoint } from './ws/upgrade.js';
 
-const BASE_PATH = '/api/v1';
 
 /** A running (or ready to listen) gateway. */
 export interface Gateway {
@@ -80,6 +80,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const opts = resolveOptions(options);
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
+  // Options that can still be refused are checked before anything is opened (the SQLite
+  // worker, timers): a refused start must leave nothing running that keeps the process alive.
+  const trustProxy = opts.trustProxy ?? [];
+  const isTrustedProxy = trustedProxyCheck(trustProxy);
+  const clientAddress = createClientAddressResolver(trustProxy);
+  if (opts.auth?.adminToken !== undefined) checkAdminToken(opts.auth.adminToken, 'auth.adminToken');
   const dataDir = await resolveDataDir(opts);
   const { sandbox, status: sandboxStatus } = await createSandbox(opts.sandbox ?? 'auto', { hidden: dataDir.hidden });
   // `opendray serve` prints the status on stdout; an embedder is warned when sessions are not isolated.
@@ -98,9 +104,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const stopLifecycleLog = logLifecycle(bus, logger);
   const callLog = createCallLog({ store: stores.callLog, clock, logger, ...opts.callLog });
-  const trustProxy = opts.trustProxy ?? [];
-  const isTrustedProxy = trustedProxyCheck(trustProxy);
-  const clientAddress = createClientAddressResolver(trustProxy);
   const ctx: GatewayContext = {
     options: opts,
     clock,
@@ -116,7 +119,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
   const gate = createVerificationGate(opts.limits.verifications);
-  if (opts.auth?.adminToken !== undefined) checkAdminToken(opts.auth.adminToken, 'auth.adminToken');
   const admin = createAdminAuth({
     credentials: await adminCredentials(opts.auth?.admin, opts.bcryptCost),
     staticToken: opts.auth?.adminToken ?? null,

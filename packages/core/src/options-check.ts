@@ -33,6 +33,7 @@ const KINDS = {
   idleThresholdMs: 'number',
   bufferBytes: 'number',
   outputDir: 'string',
+  maxLiveSessions: 'number',
   stopGraceMs: 'number',
   providers: 'array',
   eventLogSize: 'number',

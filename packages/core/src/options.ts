@@ -112,6 +112,12 @@ export interface GatewayOptions {
    * in the session store. `opendray serve` uses `<data-dir>/output`.
    */
   outputDir?: string;
+  /**
+   * Live (running or idle) sessions the whole gateway runs at most, whoever creates them;
+   * past it a create or restart is a 503 (SPEC §16: it protects the machine; per-integration
+   * caps are opt-in `max_sessions`). @default 1_000
+   */
+  maxLiveSessions?: number;
   /** Grace between SIGTERM and SIGKILL on stop. @default 3_000 */
   stopGraceMs?: number;
   /** Extra providers, or fields overriding a built-in one of the same id (SPEC §5.1; docs/providers.md). */

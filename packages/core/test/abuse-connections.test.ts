@@ -129,6 +129,8 @@ describe('aborted request bodies', () => {
     const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
     const seen: ResponseInfo[] = [];
     t = await startGateway({ logger, hooks: { onResponse: [(info) => void seen.push(info)] } });
+    // What the aborts log, not the start: the test gateway's start warns that its sandbox is off (i11).
+    lines.length = 0;
     for (let i = 0; i < 20; i++) {
       const c = await rawClient(portOf(t));
       c.socket.write(head('POST', '/sessions', ['Content-Type: application/json', 'Content-Length: 1000']) + '{"provider_id":');

@@ -214,6 +214,7 @@ describe('the verifier', () => {
       name: 'alpha',
       scopes: ['session:read'],
       maxSessions: 2,
+      sessionAccess: 'shared',
       keyLookupId: a.record.key.lookup_id,
     });
     await verifier.verify(b.key);

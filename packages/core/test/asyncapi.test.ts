@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { buildAsyncApiDocument, type AsyncApiDocument } from '../src/index.js';
 import { ADMIN_TOKEN, nextMessage, openWs, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { TEST_PROVIDERS } from './fixtures/sessions.js';
 import { resolvePointer } from './support/openapi-checker.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
@@ -80,13 +81,19 @@ describe('GET /api/v1/asyncapi.json', () => {
     // Listening before the socket opens: the _hello may arrive with the upgrade answer.
     const ws = new WebSocket(`${t.wsUrl}/api/v1/integrations/_events?topics=*`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     ws.on('message', (m) => events.push(JSON.parse(m.toString())));
-    await waitFor(() => events.length > 0);
+    // The v2 guide's names reach only a subscriber naming them exactly (SPEC §16).
+    const aliases = new WebSocket(`${t.wsUrl}/api/v1/integrations/_events?topics=integration.rotated,integration.health_change`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    aliases.on('message', (m) => events.push(JSON.parse(m.toString())));
+    await waitFor(() => events.filter((e: any) => e.topic === '_hello').length === 2);
 
     // integration.*: register (proxied: probed, so health changes), update, rotate, delete.
     const reg = await t.apiJson('/integrations', { method: 'POST', body: { name: 'aa-one', base_url: upstream.url, route_prefix: 'aa-one' } });
     const id = reg.body.integration.id;
     await t.apiJson(`/integrations/${id}`, { method: 'PATCH', body: { version: '2' } });
     await waitFor(() => events.some((e: any) => e.topic === 'integration.health_change'));
+    await waitFor(() => events.some((e: any) => e.topic === 'integration.health_changed'));
     await t.apiJson(`/integrations/${id}/rotate-key`, { method: 'POST', body: {} });
     await t.api(`/integrations/${id}`, { method: 'DELETE' });
 
@@ -105,6 +112,9 @@ describe('GET /api/v1/asyncapi.json', () => {
     const ended = nextMessage(stream, (m, binary) => !binary && m.type === 'ended');
     await t.apiJson(`/sessions/${s.id}/stop`, { method: 'POST' });
     expect(problems('streamSession.server.ended', await ended)).toEqual([]);
+    // A restart (session.restarted), and a process that exits by itself (session.ended).
+    await t.apiJson(`/sessions/${s.id}/start`, { method: 'POST' });
+    await t.apiJson(`/sessions/${s.id}/input`, { method: 'POST', body: { data: 'exit 3\n' } });
 
     // channel.*: a webhook channel sends, and receives a message and a command.
     const secret = 's'.repeat(32);
@@ -113,8 +123,16 @@ describe('GET /api/v1/asyncapi.json', () => {
     await t.apiJson(`/channels/${ch.id}/webhook`, { method: 'POST', token: secret, body: { text: 'hello', author: 'bob', conversation_id: 7 } });
     await t.apiJson(`/channels/${ch.id}/webhook`, { method: 'POST', token: secret, body: { text: '/deploy prod now', author_id: 42 } });
 
+    // session.interrupted comes with a gateway's shutdown, when its sockets are gone: the bus event, as a frame.
+    const other = await startGateway({ workspaceRoot: dir.path, providers: TEST_PROVIDERS });
+    const os = (await other.apiJson('/sessions', { method: 'POST', body: { provider_id: 'sh' } })).body;
+    other.gateway.bus.subscribe('session.interrupted', (e) => events.push({ topic: e.topic, ts: e.ts, data: e.data, seq: e.seq }));
+    await other.close();
+    expect(events.some((e: any) => e.topic === 'session.interrupted' && e.data.session_id === os.id)).toBe(true);
+
     await waitFor(() => TOPIC_NAMES.every((topic) => events.some((e: any) => e.topic === topic)), 15_000);
     ws.close();
+    aliases.close();
     const seen = new Set<string>();
     const failures = events.flatMap((frame: any) => {
       seen.add(frame.topic);

@@ -146,7 +146,7 @@ describe('local bus', () => {
 describe('typed topics (one schema per topic, @opendray/sdk/wire)', () => {
   it('type-checks every publish against its topic; an embedder topic takes any object', () => {
     const b = createLocalBus({ clock: systemClock });
-    const e = b.publish('session.idle', { session_id: 'ses_1', idle_for_ms: 5 });
+    const e = b.publish('session.idle', { session_id: 'ses_1', idle_for_ms: 5, origin: 'operator', recent_output: '' });
     expect(e.data.idle_for_ms).toBe(5);
     // @ts-expect-error a gateway topic needs its declared payload
     b.publish('session.idle', { session_id: 'ses_1' });
@@ -157,7 +157,7 @@ describe('typed topics (one schema per topic, @opendray/sdk/wire)', () => {
     b.subscribe('session.*', (ev) => {
       if (isTopic(ev, 'session.idle')) seen.push(ev.data.idle_for_ms);
     });
-    b.publish('session.idle', { session_id: 'ses_2', idle_for_ms: 7 });
+    b.publish('session.idle', { session_id: 'ses_2', idle_for_ms: 7, origin: 'operator', recent_output: '$' });
     expect(seen).toEqual([7]);
   });
 });

@@ -36,15 +36,16 @@ describe('recording', () => {
     expect(first).toMatchObject({
       integration_id: integration.id,
       direction: 'inbound',
-      path: '/auth/me',
+      path: '/api/v1/auth/me',
       request_id: 'req-logged-1',
       bytes_in: 0,
       remote_addr: expect.stringContaining('127.0.0.1'),
     });
     expect(first.id).toMatch(/^call_/);
     expect(first.bytes_out).toBeGreaterThan(0);
+    expect(first.bytes_written).toBe(first.bytes_out);
     expect(first.duration_ms).toBeGreaterThanOrEqual(0);
-    expect(entries[0]!.path).toBe('/integrations/int_whatever0000');
+    expect(entries[0]!.path).toBe('/api/v1/integrations/int_whatever0000');
     expect(JSON.stringify(entries)).not.toContain('secret-in-query');
     // The admin's own calls (registration, these queries) are not integration traffic.
     const all = await calls('?limit=500');
@@ -122,7 +123,6 @@ describe('querying', () => {
     ['until=2026-04-27', 'until'],
     ['since=2026-04-28T00:00:00Z&until=2026-04-27T00:00:00Z', 'until'],
     ['limit=0', 'limit'],
-    ['limit=501', 'limit'],
     ['limit=ten', 'limit'],
     ['limit=', 'limit'],
     ['cursor=%%%', 'cursor'],
@@ -144,7 +144,7 @@ describe('querying', () => {
 });
 
 describe('the call log and its store', () => {
-  const entry = (i: number, over: Partial<CallEntry> = {}): Omit<CallEntry, 'id'> => ({
+  const entry = (i: number, over: Partial<CallEntry> = {}): Omit<CallEntry, 'id' | 'bytes_written'> => ({
     ts: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
     integration_id: 'int_aaaaaaaaaaaa',
     direction: 'outbound',
@@ -207,9 +207,9 @@ describe('the call log and its store', () => {
       let store = createKeyvCallLogStore(keyv);
       // A long call finishes (and is appended) after newer ones, but carries its start time.
       await store.append([
-        { id: 'call_1', ...entry(10) },
-        { id: 'call_2', ...entry(11) },
-        { id: 'call_3', ...entry(0, { request_id: 'long' }) },
+        { id: 'call_1', ...entry(10), bytes_written: 0 },
+        { id: 'call_2', ...entry(11), bytes_written: 0 },
+        { id: 'call_3', ...entry(0, { request_id: 'long' }), bytes_written: 0 },
       ]);
       await keyv.disconnect();
       keyv = await openStorage(uri);

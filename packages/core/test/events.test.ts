@@ -98,7 +98,6 @@ describe('events: bad input is a clean 400 (SPEC §6)', () => {
     ['no topics', ''],
     ['topics=', 'topics='],
     ['topics=,,,', 'topics=,,,'],
-    ['an empty item', 'topics=session.idle,,session.ended'],
     ['session.*.*', 'topics=session.*.*'],
     ['a bare prefix wildcard', 'topics=session*'],
     ['upper case', 'topics=Session.idle'],

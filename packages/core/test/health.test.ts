@@ -34,7 +34,8 @@ const status = (code: number, body: string, type = 'application/json'): Handler 
 
 function healthEvents(t: TestGateway): BusEvent[] {
   const events: BusEvent[] = [];
-  t.gateway.bus.subscribe('integration.health_change', (e) => events.push(e));
+  // v2's canonical name (SPEC §16); the guide's integration.health_change is an alias for subscribers.
+  t.gateway.bus.subscribe('integration.health_changed', (e) => events.push(e));
   return events;
 }
 

@@ -157,7 +157,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect((await call('/integrations', { method: 'POST', body: { name: 'oa-temp' } })).status).toBe(409);
     expect((await call('/integrations', { method: 'POST', body: { name: 5 } })).status).toBe(400);
     expect((await call('/integrations', { method: 'POST', body: '{"name":', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    expect((await call('/integrations', { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect((await call('/integrations', { method: 'POST', body: '<name/>', headers: { 'content-type': 'application/xml' } })).status).toBe(415);
     expect((await call('/integrations')).json().integrations.length).toBeGreaterThanOrEqual(4);
     expect((await call(`/integrations/${tempId}`)).status).toBe(200);
     expect((await call('/integrations/int_AAAAAAAAAAAA')).status).toBe(404);
@@ -288,11 +288,14 @@ describe('GET /api/v1/openapi.json', () => {
       await recorder.refusedUpgrade('/integrations/_events', '/integrations/_events?topics=', full.key),
       await recorder.refusedUpgrade('/integrations/_events', '/integrations/_events?topics=channel.*', narrow.key),
       await recorder.refusedUpgrade('/integrations/_events', '/integrations/_events?topics=session.*', null),
-      await recorder.refusedUpgrade('/sessions/{id}/stream', `/sessions/${MISSING_SESSION}/stream`, ADMIN_TOKEN),
       await recorder.refusedUpgrade('/sessions/{id}/stream', `/sessions/${session.id}/stream?since=x`, ADMIN_TOKEN),
       await recorder.refusedUpgrade('/proxy/{prefix}/*', '/proxy/no-such-prefix/x', ADMIN_TOKEN),
     ];
-    expect(refusals.map((r) => r.status)).toEqual([400, 403, 401, 404, 400, 404]);
+    expect(refusals.map((r) => r.status)).toEqual([400, 403, 401, 400, 404]);
+    // A gone session is not refused: `{"type":"ended"}`, then 1001 (SPEC §16).
+    const gone = await openWs(`${t.wsUrl}/api/v1/sessions/${MISSING_SESSION}/stream`, { token: ADMIN_TOKEN });
+    expect(checker.validateComponent('StreamEnded', await nextMessage(gone))).toEqual([]);
+    expect((await closed(gone)).code).toBe(1001);
     expect(disagreements()).toEqual([]);
   });
 

@@ -68,9 +68,25 @@ describe('provider routes over HTTP', () => {
     const { reader } = await integrationKeys(t);
     const { status, body } = await t.apiJson('/providers');
     expect(status).toBe(200);
-    expect(body.providers.map((p: { id: string }) => p.id)).toEqual(['shell', 'claude', 'codex', 'gemini', 'aider', 'fake-claude']);
+    expect(body.providers.map((p: { id: string }) => p.id)).toEqual(['shell', 'claude', 'codex', 'gemini', 'grok', 'opencode', 'aider', 'fake-claude']);
     const aider = body.providers.find((p: { id: string }) => p.id === 'aider');
-    expect(aider).toEqual({ id: 'aider', display_name: 'Aider', kind: 'cli', enabled: true, config: {}, runtime: { installed: false } });
+    expect(aider).toEqual({
+      id: 'aider',
+      display_name: 'Aider',
+      kind: 'cli',
+      enabled: true,
+      config: {},
+      runtime: { installed: false },
+      // v2's shape beside ours (SPEC §16).
+      manifest: {
+        id: 'aider',
+        displayName: 'Aider',
+        kind: 'cli',
+        executable: 'aider-not-installed-here',
+        capabilities: { supportsResume: false, supportsStream: true, supportsImages: false, supportsMcp: false },
+        configSchema: [],
+      },
+    });
     const shell = body.providers.find((p: { id: string }) => p.id === 'shell');
     expect(shell).toMatchObject({ display_name: 'Shell', kind: 'shell', enabled: true, runtime: { installed: true } });
 
@@ -213,6 +229,7 @@ describe('resolveLaunch', () => {
       args: ['--session-id', AGENT_ID, '--debug'],
       env: { FOO: 'bar' },
       submitKey: '\r',
+      files: [],
     });
     const resume = await r.resolveLaunch('claude', { args: [], env: {}, agentSessionId: AGENT_ID, resume: true });
     expect(resume.args).toEqual(['--resume', AGENT_ID]);
@@ -299,7 +316,7 @@ describe('resolveLaunch', () => {
       ],
     });
     const spawn = await r.resolveLaunch('my-agent', { args: ['x'], env: {}, agentSessionId: 'abc', resume: false });
-    expect(spawn).toEqual({ command: join(bin, 'my-agent'), args: ['--tui', '-v', '--new', 'abc', 'x'], env: { MY_MODE: 'fast' }, submitKey: '\r' });
+    expect(spawn).toEqual({ command: join(bin, 'my-agent'), args: ['--tui', '-v', '--new', 'abc', 'x'], env: { MY_MODE: 'fast' }, submitKey: '\r', files: [] });
     expect((await r.resolveLaunch('my-agent', { args: [], env: {}, agentSessionId: 'abc', resume: true })).args).toEqual(['--tui', '-v', '--continue=abc']);
     const claude = r.get('claude')!;
     expect(claude).toMatchObject({ display_name: 'Claude Code', submit_key: '\r', args: ['--dangerously-skip-permissions'] });

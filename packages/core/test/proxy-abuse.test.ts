@@ -82,7 +82,8 @@ describe('proxy upstream answers', () => {
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'upstream_error', error: expect.stringContaining('101') });
     const calls = (await g.apiJson('/integrations/_calls?direction=outbound')).body.entries;
-    expect(calls[0]).toMatchObject({ status_code: 502, path: '/proxy/bot/plain' });
+    // The call log's `path` is the full request path since i13 (SPEC §16); `route` stays the template.
+    expect(calls[0]).toMatchObject({ status_code: 502, path: '/api/v1/proxy/bot/plain' });
     expect((await g.api('/health', { token: null })).status).toBe(200);
   });
 });

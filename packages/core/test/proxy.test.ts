@@ -346,14 +346,14 @@ describe('reverse proxy: call log', () => {
       integration_id: integration.id,
       method: 'POST',
       route: '/proxy/{prefix}/*',
-      path: '/proxy/bot/one',
+      path: '/api/v1/proxy/bot/one',
       status_code: 200,
       bytes_in: 5,
       bytes_out: 12,
       remote_addr: '127.0.0.1',
     });
     expect(one.request_id).toMatch(/\S/);
-    expect(two).toMatchObject({ path: '/proxy/bot/two', status_code: 503, method: 'GET' });
+    expect(two).toMatchObject({ path: '/api/v1/proxy/bot/two', status_code: 503, method: 'GET' });
     expect(JSON.stringify(calls)).not.toContain('secret');
   });
 });

@@ -20,10 +20,11 @@ describe('sessions survive a gateway restart', () => {
     const s = await createSession(first, { provider_id: 'sh', name: 'keeper' });
     await first.api(`/sessions/${s.id}/input`, { method: 'POST', body: { text: 'echo persisted-$((4+4))' } });
     await waitForOutput(first, s.id, 'persisted-8');
-    const rec = recordEvents(first.gateway.bus, 'session.ended');
+    const rec = recordEvents(first.gateway.bus, 'session.*');
     const beforeClose = await readBuffer(first, s.id);
     await first.close();
-    expect(rec.events.find((e) => e.data.session_id === s.id)?.data).toMatchObject({ state: 'interrupted' });
+    // v2's name for a session the gateway's shutdown ended (SPEC §16).
+    expect(rec.events.find((e) => e.topic === 'session.interrupted' && e.data.session_id === s.id)?.data).toMatchObject({ state: 'interrupted' });
 
     const second = await startGateway(options());
     try {

@@ -95,14 +95,15 @@ describe('sessions over real PTYs', () => {
     await waitFor(async () => (await getSession(killed.id)).state === 'ended');
     expect(await getSession(killed.id)).toMatchObject({ signal: 'SIGTERM', exit_code: 143 });
 
-    const rec = recordEvents(t.gateway.bus, 'session.ended');
+    // SPEC §16: a stop is `session.stopped`, not `session.ended`.
+    const rec = recordEvents(t.gateway.bus, ['session.ended', 'session.stopped']);
     const s = await createSession(t, { provider_id: 'sh', args: ['-c', 'sleep 30'] });
     const stopped = await t.apiJson(`/sessions/${s.id}/stop`, { method: 'POST' });
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({ state: 'stopped' });
     expect(stopped.body.signal).toMatch(/^SIG(HUP|TERM)$/);
     expect(stopped.body.pid).toBeUndefined();
-    expect(rec.events.find((e) => e.data.session_id === s.id)?.data).toMatchObject({ state: 'stopped' });
+    expect(rec.events.filter((e) => e.data.session_id === s.id).map((e) => [e.topic, e.data.state])).toEqual([['session.stopped', 'stopped']]);
     rec.stop();
     expect((await input(s.id, { data: 'x' })).status).toBe(409);
     // Stop is idempotent.

@@ -112,7 +112,7 @@ describe('refused upgrade credentials', () => {
     expect(refused).toBe(401);
     const page = await t.apiJson('/integrations/_calls?direction=rejected');
     expect(page.body.entries).toHaveLength(1);
-    expect(page.body.entries[0]).toMatchObject({ direction: 'rejected', method: 'GET', path: '/integrations/_events', status_code: 401 });
+    expect(page.body.entries[0]).toMatchObject({ direction: 'rejected', method: 'GET', route: '/integrations/_events', path: '/api/v1/integrations/_events', status_code: 401 });
     expect(JSON.stringify(page.body)).not.toContain('not-a-real-key');
   });
 });

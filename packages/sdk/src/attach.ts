@@ -210,6 +210,11 @@ class SessionAttachment implements Attachment {
         return false;
       case 'ended': {
         const { type: _t, ...exit } = msg;
+        // Without an exit code the session is gone: deleted, unknown or not visible (SPEC §16).
+        if (exit.exit_code === undefined) {
+          this.end({ reason: 'error', error: new OpendrayError(404, 'not_found', 'session not found (deleted, unknown, or not visible to this key)') });
+          return false;
+        }
         if (typeof exit.cursor === 'number') this.position = exit.cursor;
         this.end({ reason: 'exit', exit });
         return false;

@@ -171,8 +171,11 @@ export class OpendrayClient {
   createSession(body: W.CreateSessionRequest = {}, opts?: CallOptions): Promise<W.Session> {
     return this.transport.json('/sessions', { ...opts, method: 'POST', body });
   }
-  /** Sessions the caller may see [session:read]. */
-  async listSessions(query: { state?: W.SessionState; provider_id?: string } = {}, opts?: CallOptions): Promise<W.Session[]> {
+  /**
+   * Sessions [session:read]: the admin's are all; an integration's are its own, and with
+   * `include: 'shared'` also the operator's it may see (SPEC §3).
+   */
+  async listSessions(query: { state?: W.SessionState; provider_id?: string; include?: 'shared' } = {}, opts?: CallOptions): Promise<W.Session[]> {
     return (await this.transport.json<W.SessionList>('/sessions', { ...opts, query })).sessions;
   }
   getSession(id: string, opts?: CallOptions): Promise<W.Session> {

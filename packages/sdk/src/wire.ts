@@ -12,6 +12,7 @@
 export * from './wire/kit.js';
 export * from './wire/errors.js';
 export * from './wire/scopes.js';
+export * from './wire/profile.js';
 export * from './wire/integrations.js';
 export * from './wire/calls.js';
 export * from './wire/sessions.js';

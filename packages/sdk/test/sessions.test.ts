@@ -89,11 +89,18 @@ describe('sessions through the SDK, as an integration', () => {
     expect(gone).toMatchObject({ status: 404, code: 'not_found' });
   });
 
-  it("another integration's session is a 404 to this one", async () => {
-    const mine = await admin.createSession({ provider_id: 'sh' });
-    const err = await client.getSession(mine.id).catch((e: unknown) => e);
+  it("another integration's session is a 404 to this one; the operator's are shared (SPEC §3)", async () => {
+    const { api_key } = await admin.createIntegration({ name: 'sdk-other', scopes: ['session:read', 'session:create'] });
+    const other = new OpendrayClient({ baseUrl: t.url, token: api_key });
+    const theirs = await other.createSession({ provider_id: 'sh' });
+    const err = await client.getSession(theirs.id).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, code: 'not_found' });
-    await admin.deleteSession(mine.id);
+    const operator = await admin.createSession({ provider_id: 'sh' });
+    expect((await client.getSession(operator.id)).origin).toBe('operator');
+    expect((await client.listSessions()).map((s) => s.id)).not.toContain(operator.id);
+    expect((await client.listSessions({ include: 'shared' })).map((s) => s.id)).toContain(operator.id);
+    await admin.deleteSession(theirs.id);
+    await admin.deleteSession(operator.id);
   });
 });
 

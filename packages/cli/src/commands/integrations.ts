@@ -10,7 +10,8 @@ const COLUMNS: Column<Integration>[] = [
   { header: 'ENABLED', cell: (i) => (i.enabled ? 'yes' : 'no') },
   { header: 'HEALTH', cell: (i) => i.health_status },
   { header: 'PREFIX', cell: (i) => i.route_prefix },
-  { header: 'MAX', cell: (i) => i.max_sessions },
+  { header: 'MAX', cell: (i) => i.max_sessions ?? '-' },
+  { header: 'SEES', cell: (i) => i.session_access },
   { header: 'CREATED', cell: (i) => shortTime(i.created_at) },
   { header: 'SCOPES', cell: (i) => i.scopes.join(',') },
 ];
@@ -22,6 +23,7 @@ interface AddFlags extends CommonFlags {
   scope?: string[];
   defaultScopes: boolean;
   maxSessions?: number;
+  sessionAccess?: 'own' | 'shared';
 }
 
 interface UpdateFlags extends CommonFlags {
@@ -31,7 +33,7 @@ interface UpdateFlags extends CommonFlags {
   baseUrl?: string;
   routePrefix?: string;
   maxSessions?: number;
-  sessionAccess?: string;
+  sessionAccess?: 'own' | 'shared';
 }
 
 /** Registers `opendray integrations list|add|rotate|enable|disable|rm` (SPEC §4, §12). */
@@ -55,7 +57,8 @@ export function register(program: Command): void {
       .option('--route-prefix <slug>', 'proxy prefix: /api/v1/proxy/<slug>/… (with --base-url)')
       .option('--scope <scope>', `a scope to grant on top of the defaults (${DEFAULT_SCOPES.join(', ')}); repeatable or comma separated`, collect)
       .option('--no-default-scopes', 'grant only the --scope scopes, not the defaults')
-      .option('--max-sessions <n>', 'sessions it may run at once', intIn(0, 1_000_000)),
+      .option('--max-sessions <n>', 'live sessions it may run at once (default: no cap)', intIn(0, 1_000_000))
+      .option('--session-access <access>', 'which sessions it sees: "shared" (its own and the operator\'s, the default) or "own"', oneOf(['own', 'shared'] as const)),
   ).action(async (flags: AddFlags) =>
     withClient(flags, async ({ client }) => {
       const body: RegisterIntegrationRequest = { name: flags.name };
@@ -65,6 +68,7 @@ export function register(program: Command): void {
       if (!flags.defaultScopes && scopes.length === 0) throw new CliError('opendray: --no-default-scopes needs at least one --scope', 2);
       if (flags.scope || !flags.defaultScopes) body.scopes = scopes;
       if (flags.maxSessions !== undefined) body.max_sessions = flags.maxSessions;
+      if (flags.sessionAccess !== undefined) body.session_access = flags.sessionAccess;
       showKey(await client.createIntegration(body), flags.json, 'registered');
     }),
   );
@@ -83,7 +87,7 @@ export function register(program: Command): void {
   ).action(async (ref: string, flags: UpdateFlags) =>
     withClient(flags, async ({ client }) => {
       const id = await resolveIntegration(client, ref);
-      const patch: UpdateIntegrationRequest & Record<string, unknown> = {};
+      const patch: UpdateIntegrationRequest = {};
       if (flags.scope || flags.addScope || flags.removeScope) {
         const base = flags.scope ?? (await client.getIntegration(id)).scopes;
         const removed = new Set(flags.removeScope ?? []);
@@ -169,6 +173,7 @@ function showKey(res: IntegrationWithKey, json: boolean | undefined, verb: strin
     ['id', i.id],
     ['name', i.name],
     ['scopes', i.scopes.join(',')],
+    ['session_access', i.session_access],
     ['route_prefix', i.route_prefix],
     ['api_key', res.api_key],
     ['signing_secret', res.signing_secret],

@@ -121,6 +121,7 @@ async function startGateway(
       ...(config.allowed_roots ? { allowedRoots: config.allowed_roots } : {}),
       ...(config.body_limit_bytes ? { bodyLimitBytes: config.body_limit_bytes } : {}),
       ...(config.proxy_timeout_ms ? { proxyTimeoutMs: config.proxy_timeout_ms } : {}),
+      ...(config.max_live_sessions ? { maxLiveSessions: config.max_live_sessions } : {}),
     });
     return gateway;
   } catch (err) {

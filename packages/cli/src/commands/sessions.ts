@@ -33,6 +33,7 @@ interface NewFlags extends CommonFlags {
   rows?: number;
   env?: string[];
   model?: string;
+  private?: boolean;
   attach?: boolean;
 }
 
@@ -71,6 +72,7 @@ export function register(program: Command): void {
       .option('--rows <n>', 'terminal rows (default 40, or this terminal\'s with --attach)', intIn(1, 1000))
       .option('--env <KEY=VALUE>', 'an environment variable; repeatable', (v: string, prev: string[] | undefined) => [...(prev ?? []), envPair(v)])
       .option('--model <model>', 'model, for agent providers that take one')
+      .option('--private', 'no integration sees it (SPEC §3; by default integrations see the operator\'s sessions)')
       .option('--attach', 'attach to it right away (see "sessions attach")'),
   ).action(async (args: string[], flags: NewFlags) => {
     const code = await withClient(flags, async ({ client }) => {
@@ -86,6 +88,7 @@ export function register(program: Command): void {
       if (args.length) body.args = args;
       if (flags.env) body.env = Object.fromEntries(flags.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
       if (flags.model) body.model = flags.model;
+      if (flags.private) body.private = true;
       const session = await client.createSession(body);
       if (!flags.attach) {
         if (flags.json) printJson(session);

@@ -60,6 +60,7 @@ export interface Settings {
   sandbox: 'auto' | 'bwrap' | 'off';
   /** Session `cwd`s must lie inside one of these (absolute paths). */
   allowed_roots?: string[];
+  max_live_sessions?: number;
 }
 
 export type SettingKey = Exclude<keyof Settings, 'config'>;
@@ -104,6 +105,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'call_log_rejected_max_age_ms', env: 'OPENDRAY_CALL_LOG_REJECTED_MAX_AGE_MS', kind: 'ms', describe: 'age of rows of refused credentials (604800000)' },
   { key: 'sandbox', env: 'OPENDRAY_SANDBOX', flag: '--sandbox <mode>', kind: 'sandbox', describe: 'session sandbox: auto | bwrap | off' },
   { key: 'allowed_roots', env: 'OPENDRAY_ALLOWED_ROOTS', flag: '--allowed-root <dir>', kind: 'paths', describe: 'where session cwds may be (comma list; flag repeatable)' },
+  { key: 'max_live_sessions', env: 'OPENDRAY_MAX_LIVE_SESSIONS', kind: 'ms', describe: 'live sessions the gateway runs at most (default 1000; past it 503)' },
 ];
 
 /** Defaults of SPEC §12, for what no flag, env or file sets. */

@@ -127,7 +127,15 @@ function graceLasts(validUntil: string | undefined, now: number): boolean {
 const unguarded: CostlyCheck = (work) => work();
 
 function principalOf(record: IntegrationRecord, keyLookupId: string): IntegrationPrincipal {
-  const principal: IntegrationPrincipal = { kind: 'integration', id: record.id, name: record.name, scopes: record.scopes, maxSessions: record.max_sessions, keyLookupId };
+  const principal: IntegrationPrincipal = {
+    kind: 'integration',
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    maxSessions: record.max_sessions ?? null,
+    sessionAccess: record.session_access ?? 'shared',
+    keyLookupId,
+  };
   // A grace key's sockets close when its grace ends, even after a gateway restart.
   const grace = record.key.lookup_id !== keyLookupId ? record.previous_key?.valid_until : undefined;
   if (grace !== undefined) principal.expiresAt = Date.parse(grace);

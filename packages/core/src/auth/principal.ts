@@ -1,4 +1,4 @@
-import type { Scope } from '@opendray/sdk/wire';
+import type { Scope, SessionAccess } from '@opendray/sdk/wire';
 
 /** The operator: bypasses every scope check and sees every tenant (SPEC §3). */
 export interface AdminPrincipal {
@@ -18,13 +18,16 @@ export interface AdminPrincipal {
   expiresAt?: number;
 }
 
-/** An integration authenticated by its API key; sees only its own tenancy. */
+/** An integration authenticated by its API key; sees its own sessions and, by default, the operator's (SPEC §3). */
 export interface IntegrationPrincipal {
   kind: 'integration';
   id: string;
   name: string;
   scopes: readonly Scope[];
-  maxSessions: number;
+  /** Most live sessions it may have; absent or null: no cap (SPEC §16). */
+  maxSessions?: number | null;
+  /** `own`: only its own sessions are visible to it. @default 'shared' */
+  sessionAccess?: SessionAccess;
   /**
    * Lookup id of the key that proved it (current or grace key), so the sockets opened
    * with a key that stops working (grace end, a second rotation) are closed while those

@@ -1,19 +1,29 @@
 import { notFound } from '../errors.js';
 import type { Principal } from './principal.js';
 
-/**
- * Tenancy (SPEC §3): an integration sees only what it owns; the admin sees everything.
- * A resource is owned by the integration named in its `integration_id`; operator-made
- * resources (no `integration_id`) belong to no integration.
- */
-export function canSee(principal: Principal, ownerIntegrationId: string | undefined): boolean {
-  return principal.kind === 'admin' || (ownerIntegrationId !== undefined && ownerIntegrationId === principal.id);
+/** What decides who may see a session: its owner, and whether the operator hid it. */
+export interface SessionVisibility {
+  origin: 'operator' | 'integration';
+  integration_id?: string;
+  private?: boolean;
 }
 
-/** Returns the resource when `principal` may see it; otherwise throws the same 404 as a missing one. */
-export function ownedOr404<T extends { integration_id?: string }>(principal: Principal, resource: T | undefined, what: string): T {
-  if (!resource || !canSee(principal, resource.integration_id)) throw notFound(what);
-  return resource;
+/**
+ * The one session-visibility rule (SPEC §3), used by every `{id}` route, both WebSockets
+ * and event delivery: the admin sees every session; an integration sees the sessions it
+ * created and — unless its `session_access` is `"own"` — the operator's sessions that are
+ * not `private`; never another integration's.
+ */
+export function canSeeSession(principal: Principal, session: SessionVisibility): boolean {
+  if (principal.kind === 'admin') return true;
+  if (session.integration_id !== undefined) return session.integration_id === principal.id;
+  return session.origin === 'operator' && session.private !== true && principal.sessionAccess !== 'own';
+}
+
+/** The session when `principal` may see it; otherwise the same 404 as a missing one. */
+export function visibleSessionOr404<T extends SessionVisibility>(principal: Principal, session: T | undefined): T {
+  if (!session || !canSeeSession(principal, session)) throw notFound('session');
+  return session;
 }
 
 /** The integration id new resources of `principal` belong to (undefined for the operator). */

@@ -93,6 +93,7 @@ export function createLocalBus({ clock, logSize = 10_000, logBytes = 32 * 1024 *
     publish(topic, data, meta) {
       const event: BusEvent = { topic, ts: isoTime(clock.now()), data: data as Record<string, unknown>, seq: ++seq };
       if (meta?.tenant) event.tenant = meta.tenant;
+      if (meta?.session) event.session = meta.session;
       record(event);
       dispatch(event);
       return event as BusEvent<typeof data>;

@@ -35,11 +35,24 @@ export interface BusEvent<T extends object = Record<string, unknown>> {
    * integration itself). Never sent on the wire; the events endpoint filters on it (SPEC §3).
    */
   tenant?: string;
+  /**
+   * For events about a session: who may see that session (SPEC §3). Never sent on the
+   * wire; the events endpoint delivers the event only to principals that may see it.
+   */
+  session?: SessionOwnership;
+}
+
+/** The facts session visibility is decided from (auth/tenancy.ts `canSeeSession`). */
+export interface SessionOwnership {
+  origin: 'operator' | 'integration';
+  integration_id?: string;
+  private?: boolean;
 }
 
 /** Metadata a publisher attaches; not part of the event's data. */
 export interface PublishMeta {
   tenant?: string;
+  session?: SessionOwnership;
 }
 
 export type BusListener = (event: BusEvent) => void;

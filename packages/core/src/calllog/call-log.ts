@@ -79,14 +79,14 @@ export function createCallLog(opts: CallLogOptions): CallLog {
   const timer = setInterval(() => void flush(), opts.flushIntervalMs ?? 250);
   timer.unref();
 
-  const enqueue = (entry: Omit<CallEntry, 'id'>): void => {
+  const enqueue = (entry: Omit<CallEntry, 'id' | 'bytes_written'>): void => {
     if (queue.length >= maxQueued) {
       // Drop the oldest tenth at once: O(1) amortised, where one shift per call is O(n).
       const n = Math.max(1, Math.ceil(maxQueued / 10));
       queue.splice(0, n);
       dropped += n;
     }
-    queue.push({ id: newId('call'), ...entry });
+    queue.push({ id: newId('call'), ...entry, bytes_written: entry.bytes_out });
   };
 
   return {

@@ -42,13 +42,13 @@ export function recordInboundCalls(callLog: CallLog): (info: ResponseInfo) => vo
 export function recordRejectedUpgrades(
   callLog: CallLog,
   now: () => number,
-): (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void {
+): (info: { requestId: string; route: string; path: string; remoteAddr: string; status: number }) => void {
   return (info) =>
     callLog.record({
       ts: isoTime(now()),
       direction: 'rejected',
       method: 'GET',
-      route: info.path,
+      route: info.route,
       path: info.path,
       status_code: info.status,
       duration_ms: 0,

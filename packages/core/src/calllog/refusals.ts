@@ -1,7 +1,7 @@
 import type { CallEntry } from '@opendray/sdk/wire';
 import { isRefusedCredential } from './refused.js';
 
-type Row = Omit<CallEntry, 'id'>;
+type Row = Omit<CallEntry, 'id' | 'bytes_written'>;
 
 export interface RefusalAggregatorOptions {
   /** One row per address and status per window. */

@@ -1,12 +1,14 @@
 import type { Principal } from '../auth/principal.js';
+import { canSeeSession } from '../auth/tenancy.js';
 import { eventScope, hasScope } from '../auth/scopes.js';
 import type { BusEvent } from '../bus/types.js';
 import { missingScope } from '../errors.js';
 
 const CHANNEL_RECEIVE = 'channel:receive';
 
-/** Topics whose events belong to one integration: its sessions, itself (SPEC §3). */
-const isTenantTopic = (topic: string): boolean => topic.startsWith('session.') || topic.startsWith('integration.');
+const isSessionTopic = (topic: string): boolean => topic.startsWith('session.');
+/** Topics whose events belong to one integration: itself (SPEC §3). */
+const isTenantTopic = (topic: string): boolean => topic.startsWith('integration.');
 /** Channel traffic needs `channel:receive` besides the event scope (SPEC §3, docs/events.md). */
 const isChannelTopic = (topic: string): boolean => topic.startsWith('channel.');
 
@@ -42,8 +44,10 @@ export function authorizeTopics(principal: Principal, patterns: readonly string[
 
 /**
  * What of the bus a principal may see, beyond matching its patterns: the admin sees every
- * event; an integration sees `session.*` and `integration.*` events only when it is their
- * tenant, `channel.*` events only with `channel:receive` (this matters for `*`, which means
+ * event; an integration sees `session.*` events of the sessions it may see (the same
+ * `canSeeSession` as every `{id}` route: its own, and the operator's unless private or its
+ * session_access is "own"), `integration.*` events only about itself, `channel.*` events
+ * only with `channel:receive` (this matters for `*`, which means
  * "all the caller may see"), and everything else its patterns match. Topics starting with
  * `_` are the endpoint's control frames and never come from the bus.
  */
@@ -54,6 +58,8 @@ export function visibilityOf(principal: Principal): (event: BusEvent) => boolean
   return (event) => {
     const topic = event.topic;
     if (topic.startsWith('_')) return false;
+    // A session event without ownership facts (an embedder's) is only its tenant's.
+    if (isSessionTopic(topic)) return event.session ? canSeeSession(principal, event.session) : event.tenant === id;
     if (isTenantTopic(topic)) return event.tenant === id;
     if (isChannelTopic(topic)) return receivesChannels;
     return true;

@@ -17,7 +17,7 @@ export interface EventsQuery {
 const SEQ = /^[0-9]{1,15}$/;
 
 /**
- * Parses `?topics=a,b` (repeatable; items trimmed; `*`, trailing `.*`) and `?since=<seq>`.
+ * Parses `?topics=a,b` (repeatable; items trimmed, empty ones skipped; `*`, trailing `.*`) and `?since=<seq>`.
  * Throws a 400 naming the field for an empty or malformed list, too many topics, a too
  * long request, or a `since` that is not a non-negative integer (SPEC §6).
  */
@@ -26,10 +26,11 @@ export function parseEventsQuery(query: URLSearchParams, rawUrl = ''): EventsQue
   const items = query.getAll('topics').flatMap((v) => v.split(','));
   if (items.length === 0) throw badRequest('topics: required (comma-separated topics, e.g. session.*)');
   if (items.length > MAX_TOPICS) throw badRequest(`topics: at most ${MAX_TOPICS} topics`);
+  if (items.every((i) => i.trim() === '')) throw badRequest('topics: no topic in the list (comma-separated topics, e.g. session.*)');
   const patterns: string[] = [];
   for (const raw of items) {
     const topic = raw.trim();
-    if (topic === '') throw badRequest('topics: empty topic in the list');
+    if (topic === '') continue; // `session.*,` works, as in v2 (SPEC §16)
     if (!isTopicPattern(topic)) throw badRequest(`topics: malformed topic ${JSON.stringify(topic.slice(0, 64))}`);
     if (!patterns.includes(topic)) patterns.push(topic);
   }

@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import { controlFrame, eventFrame } from '../bus/frame.js';
-import { anyTopicMatches } from '../bus/topics.js';
 import type { BusEvent, EventBus } from '../bus/types.js';
 import { Outbound } from '../ws/backpressure.js';
+import { topicRouting } from './aliases.js';
 
 export interface SubscriberOptions {
   bus: EventBus;
@@ -35,8 +35,9 @@ interface Queued {
 /**
  * Feeds one events socket (SPEC §6): `_hello`, then the replay after `since` (with a
  * `_gap` first when the log no longer reaches back), then live events in publish order.
- * Guarantees: each event at most once (dedup by seq, also at the replay/live seam and
- * across overlapping patterns); only events `visible` to the principal; a consumer that
+ * Guarantees: each event at most once (dedup by seq, also at the replay/live seam, across
+ * overlapping patterns and between a topic and its v2 alias); only events `visible` to
+ * the principal; a consumer that
  * falls `queueBytes` behind loses its backlog but always learns it through one
  * `_gap {from, to}` sent once its socket drains, while the bus and other subscribers are
  * never slowed. Returns the detach function (also run when the socket closes).
@@ -82,10 +83,12 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
     }
   }
 
-  const deliver = (event: BusEvent): void => {
-    if (event.seq <= lastSeq) return;
-    lastSeq = event.seq;
-    if (!visible(event)) return;
+  const routing = topicRouting(opts.patterns);
+  const deliver = (busEvent: BusEvent): void => {
+    if (busEvent.seq <= lastSeq) return;
+    lastSeq = busEvent.seq;
+    const event = routing.route(busEvent, true);
+    if (!event || !visible(busEvent)) return;
     if (dropped) {
       dropped.to = event.seq;
       return;
@@ -104,7 +107,7 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
 
   // Subscribe before reading the log, so nothing published in between is lost; `early`
   // holds such events until the replay is queued, and seq dedup removes the overlap.
-  const unsubscribe = bus.subscribe(opts.patterns, (event) => (early ? early.push(event) : deliver(event)));
+  const unsubscribe = bus.subscribe(routing.busPatterns, (event) => (early ? early.push(event) : deliver(event)));
   const seqNow = bus.seq;
   sendControl('_hello', { epoch: bus.epoch, seq: seqNow });
   if (opts.since !== null) {
@@ -112,11 +115,10 @@ export function attachSubscriber(ws: WebSocket, opts: SubscriberOptions): () => 
     // seq; `_hello.epoch` differs): replay everything this instance still has.
     const replay = bus.replay(opts.since > seqNow ? 0 : opts.since);
     if (replay.gap) sendControl('_gap', replay.gap);
-    for (const event of replay.events) {
-      if (event.seq > lastSeq && anyTopicMatches(opts.patterns, event.topic) && visible(event)) {
-        queue.push({ event, live: false });
-      }
-      lastSeq = Math.max(lastSeq, event.seq);
+    for (const busEvent of replay.events) {
+      const event = busEvent.seq > lastSeq ? routing.route(busEvent, false) : undefined;
+      if (event && visible(busEvent)) queue.push({ event, live: false });
+      lastSeq = Math.max(lastSeq, busEvent.seq);
     }
   }
   lastSeq = Math.max(lastSeq, seqNow);

@@ -29,7 +29,7 @@ const probed = (r: IntegrationRecord): boolean => r.enabled && r.base_url !== ''
  * registration, on a base_url or enabled change, and every `healthIntervalMs` with jitter;
  * at most one probe per integration and 16 overall at a time; each bounded by
  * `healthTimeoutMs` and 64 KiB of body. Status changes are stored and published as
- * `integration.health_change`. `stop` clears the timers and aborts probes in flight.
+ * `integration.health_changed`. `stop` clears the timers and aborts probes in flight.
  */
 export function createHealthCapability(ctx: GatewayContext): Capability {
   const trackers = new Map<string, Tracker>();
@@ -134,7 +134,8 @@ export function createHealthCapability(ctx: GatewayContext): Capability {
     if (!updated) return forget(id);
     if (from !== to) {
       ctx.logger.info('integration health changed', { integration_id: id, from, to });
-      ctx.bus.publish('integration.health_change', { integration_id: id, from, to, payload: payload ?? null }, { tenant: id });
+      // v2's name; subscribers naming the guide's `integration.health_change` get it under that (SPEC §16).
+      ctx.bus.publish('integration.health_changed', { integration_id: id, from, to, payload: payload ?? null }, { tenant: id });
     }
   };
 

@@ -6,6 +6,8 @@ import { toWellFormedJson } from '../http/unicode.js';
 export type ProbeOutcome =
   | { kind: 'healthy'; payload?: Record<string, unknown> }
   | { kind: 'degraded'; payload?: Record<string, unknown> }
+  /** A 2xx whose body says it is unhealthy: it asks to shed traffic, so it is taken at once (SPEC §16). */
+  | { kind: 'unhealthy'; payload?: Record<string, unknown> }
   | { kind: 'failure'; reason: string; payload?: Record<string, unknown> };
 
 export interface ProbeRequest {
@@ -75,7 +77,7 @@ export function classify(status: number, body: Buffer): ProbeOutcome {
   if (status < 200 || status >= 300) return { kind: 'failure', reason: `HTTP ${status}`, ...(payload ? { payload } : {}) };
   const reported = typeof payload?.status === 'string' ? payload.status.toLowerCase() : undefined;
   if (!reported || HEALTHY.has(reported)) return { kind: 'healthy', ...(payload ? { payload } : {}) };
-  if (UNHEALTHY.has(reported)) return { kind: 'failure', reason: `reported ${reported}`, ...(payload ? { payload } : {}) };
+  if (UNHEALTHY.has(reported)) return { kind: 'unhealthy', ...(payload ? { payload } : {}) };
   // `degraded`, `warn`, and any status the gateway cannot interpret: shown, but still served.
   return { kind: 'degraded', ...(payload ? { payload } : {}) };
 }

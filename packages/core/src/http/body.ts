@@ -14,10 +14,12 @@ export class ClientAbortError extends Error {
 }
 
 /**
- * Reads a JSON request body: 415 for a content type that is not JSON, 413 past
- * `limitBytes` (the socket stops being read), 400 `invalid_json` for bytes that do not parse,
- * 408 when the whole body has not arrived within `timeoutMs` (the connection is then
- * closed), {@link ClientAbortError} when the client goes away first.
+ * Reads a JSON request body: 413 past `limitBytes` (the socket stops being read), 400
+ * `invalid_json` for bytes that do not parse, 408 when the whole body has not arrived
+ * within `timeoutMs` (the connection is then closed), {@link ClientAbortError} when the
+ * client goes away first. Read as JSON without a `Content-Type`, as `text/plain` or as
+ * `application/x-www-form-urlencoded` (what `curl -d` sends: the bytes are unchanged JSON;
+ * v2 never checks the header, SPEC §1); 415 for any other explicit type that is not JSON.
  * An empty body reads as `{}` so routes with only optional fields need none. A string
  * (or key) that is not valid Unicode is a 400 naming it: nothing stored can break a reader.
  */
@@ -27,7 +29,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number, tim
   const hasBody = (Number.isFinite(declared) && declared > 0) || req.headers['transfer-encoding'] !== undefined;
   const type = req.headers['content-type'];
   if (hasBody && !isJsonType(type)) {
-    throw new GatewayError('unsupported_media_type', 'content type must be application/json');
+    throw new GatewayError('unsupported_media_type', 'content type must be application/json (or none, text/plain, application/x-www-form-urlencoded)');
   }
   const raw = await readLimited(req, limitBytes, timeoutMs);
   if (raw.length === 0) return {};
@@ -42,10 +44,13 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number, tim
   return body;
 }
 
+/** Media types a JSON body may be declared as (SPEC §1). */
+const JSON_ALIKE = new Set(['', 'application/json', 'text/plain', 'application/x-www-form-urlencoded']);
+
 function isJsonType(type: string | undefined): boolean {
-  if (!type) return false;
+  if (type === undefined) return true;
   const media = type.split(';')[0]!.trim().toLowerCase();
-  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+  return JSON_ALIKE.has(media) || (media.startsWith('application/') && media.endsWith('+json'));
 }
 
 /**

@@ -18,7 +18,7 @@ export interface ResponseInfo {
   method: string;
   /** The route template, e.g. `/sessions/{id}/input`; the raw path when no route matched. */
   route: string;
-  /** The path without its query string (a `?token=` is never recorded). */
+  /** The full request path, `/api/v1` included, without its query string (a `?token=` is never recorded; SPEC §16). */
   path: string;
   /** The route's path parameters (e.g. `{id}`), empty when no route matched. */
   params: Readonly<Record<string, string>>;
@@ -136,7 +136,7 @@ export function createPipeline(deps: PipelineDeps) {
         requestId,
         method: req.method ?? 'GET',
         route: route?.path ?? split?.path ?? '',
-        path: split?.path ?? '',
+        path: (req.url ?? '').split('?')[0]!,
         params,
         status: res.statusCode,
         durationMs: deps.now() - startedAt,

@@ -1,7 +1,6 @@
 import {
   CallPage,
   CallQuery,
-  DEFAULT_MAX_SESSIONS,
   DEFAULT_SCOPES,
   Integration,
   IntegrationList,
@@ -30,13 +29,17 @@ export function integrationRoutes(service: IntegrationService, callLog: CallLog)
       response: { 201: IntegrationWithKey },
       errors: { 409: 'Duplicate name or route_prefix' },
       async handler({ body }) {
+        const { name, base_url, route_prefix, scopes, version, max_sessions, session_access, ...profile } = body;
         const registered = await service.register({
-          name: body.name,
-          base_url: normalizeBaseUrl(body.base_url ?? ''),
-          route_prefix: body.route_prefix ?? '',
-          scopes: uniqueScopes(body.scopes ?? DEFAULT_SCOPES),
-          ...(body.version ? { version: body.version } : {}),
-          max_sessions: body.max_sessions ?? DEFAULT_MAX_SESSIONS,
+          ...profile,
+          name,
+          base_url: normalizeBaseUrl(base_url ?? ''),
+          route_prefix: route_prefix ?? '',
+          // Absent or [] means the defaults, as v2 (SPEC §3).
+          scopes: uniqueScopes(scopes?.length ? scopes : DEFAULT_SCOPES),
+          ...(version ? { version } : {}),
+          max_sessions: max_sessions ?? null,
+          session_access: session_access ?? 'shared',
         });
         return json(registered, 201);
       },
@@ -81,7 +84,7 @@ export function integrationRoutes(service: IntegrationService, callLog: CallLog)
       path: '/integrations/{id}',
       access: 'admin',
       operationId: 'updateIntegration',
-      summary: 'Change base_url, route_prefix, scopes, version, enabled or max_sessions',
+      summary: 'Change base_url, route_prefix, scopes, version, enabled, max_sessions, session_access or the spawn profile',
       params: IdParams,
       body: UpdateIntegrationRequest,
       response: { 200: Integration },

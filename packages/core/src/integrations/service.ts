@@ -1,38 +1,48 @@
-import type { Integration, IntegrationWithKey, Scope, TopicName, Topics } from '@opendray/sdk/wire';
+import type { Integration, IntegrationWithKey, Scope, SessionAccess, TopicName, Topics } from '@opendray/sdk/wire';
 
 type IntegrationTopic = Extract<TopicName, `integration.${string}`>;
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { apiKeyCredential } from '../auth/credential.js';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../security.js';
 import type { IntegrationRecord } from '../stores/types.js';
 import { issueKey, mintSigningSecret, type KeyHasher } from './keys.js';
+import { applyProfileInput, pickProfile, PROFILE_KEYS, type ProfileInput } from './profile.js';
 import { CloseCode } from '../ws/close-codes.js';
 
-/** What `POST /integrations` sets, validated and with defaults filled (SPEC §4). */
-export interface RegisterInput {
+/** What `POST /integrations` sets, validated and with defaults filled (SPEC §4, §16). */
+export interface RegisterInput extends ProfileInput {
   name: string;
   base_url: string;
   route_prefix: string;
   scopes: Scope[];
   version?: string;
-  max_sessions: number;
+  /** null: no cap (the default, SPEC §16). */
+  max_sessions: number | null;
+  /** @default 'shared' */
+  session_access?: SessionAccess;
 }
 
 /** What `PATCH /integrations/{id}` changes; absent fields stay as they are. */
-export interface PatchInput {
+export interface PatchInput extends ProfileInput {
   base_url?: string;
   route_prefix?: string;
   scopes?: Scope[];
   version?: string;
   enabled?: boolean;
-  max_sessions?: number;
+  /** null removes the cap. */
+  max_sessions?: number | null;
+  session_access?: SessionAccess;
 }
 
-/** Throws the 400 for a proxied integration missing one half of base_url + route_prefix. */
+/**
+ * Throws the 400 for a proxied integration missing one half of base_url + route_prefix,
+ * and the 409 for a reserved prefix (SPEC §16: names starting with `_`, as v2).
+ */
 export function bothOrNeither(baseUrl: string, routePrefix: string): void {
+  if (routePrefix.startsWith('_')) throw conflict('route_prefix: names starting with "_" are reserved');
   if (baseUrl && !routePrefix) throw badRequest('route_prefix: required when base_url is set');
   if (routePrefix && !baseUrl) throw badRequest('base_url: required when route_prefix is set');
 }
@@ -79,11 +89,23 @@ export function toWire(r: IntegrationRecord): Integration {
     ...(r.health_last_seen ? { health_last_seen: r.health_last_seen } : {}),
     created_at: r.created_at,
     ...(r.rotated_at ? { rotated_at: r.rotated_at } : {}),
-    max_sessions: r.max_sessions,
+    max_sessions: r.max_sessions ?? null,
+    session_access: r.session_access ?? 'shared',
+    ...(r.default_provider_id ? { default_provider_id: r.default_provider_id } : {}),
+    ...(r.default_model ? { default_model: r.default_model } : {}),
+    permission_mode: r.permission_mode ?? 'default',
+    ...(r.system_prompt ? { system_prompt: r.system_prompt } : {}),
+    mcp_servers: structuredClone(r.mcp_servers ?? []),
+    memory_policy: r.memory_policy ?? 'none',
+    ...(r.agent_id ? { agent_id: r.agent_id } : {}),
   };
 }
 
-const PATCHABLE = ['base_url', 'route_prefix', 'scopes', 'version', 'enabled', 'max_sessions'] as const;
+const PATCHABLE = ['base_url', 'route_prefix', 'scopes', 'version', 'enabled', 'max_sessions', 'session_access', ...PROFILE_KEYS] as const;
+
+/** The profile fields of a request, without its other fields. */
+const profileInputOf = (input: ProfileInput): ProfileInput =>
+  Object.fromEntries(PROFILE_KEYS.filter((k) => input[k] !== undefined).map((k) => [k, input[k]])) as ProfileInput;
 
 /** Creates the registry service over `ctx.stores.integrations`. */
 export function createIntegrationService({ ctx, hasher, verifier }: IntegrationServiceDeps): IntegrationService {
@@ -130,6 +152,7 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
   return {
     async register(input) {
       bothOrNeither(input.base_url, input.route_prefix);
+      const profile = applyProfileInput({}, profileInputOf(input)); // 400 for bad mcp_servers, before any bcrypt
       const key = await issueKey(hasher);
       const signingSecret = input.base_url ? mintSigningSecret() : undefined;
       const record: IntegrationRecord = {
@@ -143,6 +166,11 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
         health_status: 'unknown',
         created_at: isoTime(ctx.clock.now()),
         max_sessions: input.max_sessions,
+        session_access: input.session_access ?? 'shared',
+        permission_mode: 'default',
+        memory_policy: 'none',
+        mcp_servers: [],
+        ...profile,
         key: key.stored,
         ...(signingSecret ? { signing_secret: signingSecret } : {}),
       };
@@ -163,6 +191,7 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
     async update(id, patch) {
       let changed: string[] = [];
       let narrowed = false;
+      const profileInput = profileInputOf(patch);
       const next = await store.update(id, (current) => {
         const base_url = patch.base_url ?? current.base_url;
         const route_prefix = patch.route_prefix ?? current.route_prefix;
@@ -171,24 +200,30 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
         const nextVersion = patch.version ?? version;
         // A proxied integration needs a signing secret; the admin fetches it with rotate-key.
         const secret = base_url ? (signing_secret ?? mintSigningSecret()) : undefined;
+        const profileKeys = new Set<string>(PROFILE_KEYS);
+        const unprofiled = Object.fromEntries(Object.entries(rest).filter(([k]) => !profileKeys.has(k))) as typeof rest;
         const candidate: IntegrationRecord = {
-          ...rest,
+          ...unprofiled,
+          ...applyProfileInput(pickProfile(current), profileInput),
           base_url,
           route_prefix,
           scopes: patch.scopes ?? current.scopes,
           enabled: patch.enabled ?? current.enabled,
-          max_sessions: patch.max_sessions ?? current.max_sessions,
+          max_sessions: patch.max_sessions === undefined ? (current.max_sessions ?? null) : patch.max_sessions,
+          session_access: patch.session_access ?? current.session_access ?? 'shared',
           ...(nextVersion ? { version: nextVersion } : {}),
           ...(secret ? { signing_secret: secret } : {}),
         };
         changed = PATCHABLE.filter((f) => JSON.stringify(candidate[f] ?? '') !== JSON.stringify(current[f] ?? ''));
-        narrowed = current.scopes.some((s) => !candidate.scopes.includes(s));
+        narrowed =
+          current.scopes.some((s) => !candidate.scopes.includes(s)) ||
+          ((current.session_access ?? 'shared') === 'shared' && candidate.session_access === 'own');
         return candidate;
       });
       if (!next) throw notFound('integration');
       if (changed.includes('enabled') && !next.enabled) revoke(id, 'integration disabled');
-      // The key still works; what the sockets were allowed to do may not (SPEC §6: 4003).
-      else if (narrowed) revoke(id, 'scopes narrowed', CloseCode.missingScope);
+      // The key still works; what the sockets were allowed to do or see may not (SPEC §6: 4003).
+      else if (narrowed) revoke(id, 'scopes or session access narrowed', CloseCode.missingScope);
       if (changed.length) publish('integration.updated', id, { changed });
       return toWire(next);
     },
@@ -228,7 +263,8 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
         clearGrace(id);
         revoke(id, 'key rotated');
       }
-      publish('integration.rotated', id, { name: next.name });
+      // v2's name; subscribers naming the guide's `integration.rotated` get it under that (SPEC §16).
+      publish('integration.key_rotated', id, { name: next.name });
       return { integration: toWire(next), api_key: key.plaintext, ...(signingSecret ? { signing_secret: signingSecret } : {}) };
     },
 

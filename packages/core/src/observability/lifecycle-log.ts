@@ -6,6 +6,7 @@ const LINES: Record<string, (e: BusEvent) => [message: string, fields: Record<st
   'session.started': (e) => ['session started', pick(e.data, ['session_id', 'provider_id', 'name', 'integration_id'])],
   'session.ended': (e) => [`session ${String(e.data.state ?? 'ended')}`, pick(e.data, ['session_id', 'state', 'exit_code', 'signal', 'cursor'])],
   'session.stopped': (e) => ['session stopped', pick(e.data, ['session_id', 'state', 'exit_code', 'signal', 'cursor'])],
+  'session.interrupted': (e) => ['session interrupted', pick(e.data, ['session_id', 'state', 'exit_code', 'signal', 'cursor'])],
   'integration.registered': (e) => ['integration registered', pick(e.data, ['integration_id', 'name', 'route_prefix', 'scopes'])],
   'integration.updated': (e) => ['integration updated', pick(e.data, ['integration_id', 'changed'])],
   'integration.rotated': (e) => ['integration key rotated', pick(e.data, ['integration_id', 'name'])],

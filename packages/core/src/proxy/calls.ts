@@ -1,12 +1,13 @@
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
+import { BASE_PATH } from '../http/base-path.js';
 import { PROXY_ROUTE } from './paths.js';
 
 /** One proxied call as the call log keeps it (SPEC §10). */
 export interface OutboundCall {
   integrationId: string;
   method: string;
-  /** Gateway path without the query, e.g. `/proxy/bot/hooks/1`. */
+  /** Gateway path under the base, without the query, e.g. `/proxy/bot/hooks/1` (logged as `/api/v1/proxy/bot/hooks/1`). */
   path: string;
   status: number;
   startedAt: number;
@@ -24,7 +25,7 @@ export function recordOutbound(ctx: GatewayContext, call: OutboundCall): void {
     direction: 'outbound',
     method: call.method,
     route: PROXY_ROUTE,
-    path: call.path,
+    path: `${BASE_PATH}${call.path}`,
     status_code: call.status,
     duration_ms: Math.max(0, ctx.clock.now() - call.startedAt),
     bytes_in: call.bytesIn,

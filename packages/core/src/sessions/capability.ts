@@ -5,7 +5,8 @@ import { createProviderRegistry } from './providers/registry.js';
 import { startSessionRetention } from './retention.js';
 import { removeSessionHome } from './sandbox/homes.js';
 import { sessionRoutes } from './routes.js';
-import { createSessionManager, type SessionManager } from './session-manager.js';
+import { spawnProfileOf } from '../integrations/profile.js';
+import { createSessionManager, type IntegrationLookup, type SessionManager } from './session-manager.js';
 
 export type {
   Attachment,
@@ -27,7 +28,12 @@ export type {
  */
 export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager; healthChecks: HealthCheck[] } {
   const providers = createProviderRegistry(ctx);
-  const internals = createSessionManager(ctx, providers);
+  // Read at every spawn, so the operator's latest spawn profile and max_sessions apply (SPEC §16).
+  const integrationOf: IntegrationLookup = async (id) => {
+    const record = await ctx.stores.integrations.get(id);
+    return record ? { profile: spawnProfileOf(record), maxSessions: record.max_sessions ?? null } : undefined;
+  };
+  const internals = createSessionManager(ctx, providers, integrationOf);
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
   let stopRetention: (() => void) | null = null;

@@ -14,28 +14,32 @@ export interface CreateParams {
   cols: number;
   rows: number;
   model?: string;
+  private?: boolean;
 }
 
 const validateCreate = compile<CreateSessionRequest>(CreateSessionRequest, 'CreateSessionRequest');
 
 /**
  * Validates `POST /sessions` (SPEC §5.2) against its schema (so an embedder calling
- * `gateway.sessions.create` gets the same 400s as HTTP), fills the defaults, and checks the
- * cwd is an existing directory. Where it may be (the allowed roots on its real path, never
- * the data dir) is checked at every spawn, create and restart alike (`sessions/cwd-policy.ts`).
+ * `gateway.sessions.create` gets the same 400s as HTTP), fills the defaults (`provider_id`:
+ * the integration's `default_provider_id`, else `shell`; SPEC §16), and checks the cwd is
+ * an existing directory. Where it may be (the allowed roots on its real path, never the
+ * data dir) is checked at every spawn, create and restart alike (`sessions/cwd-policy.ts`).
  */
-export async function parseCreate(body: unknown, roots: { workspaceRoot: string }): Promise<CreateParams> {
+export async function parseCreate(body: unknown, roots: { workspaceRoot: string }, defaultProviderId = 'shell'): Promise<CreateParams> {
   const b = validateCreate.check(body);
   const cwd = await checkCwd(b.cwd ?? roots.workspaceRoot);
   return {
-    provider_id: b.provider_id ?? 'shell',
-    ...(b.name != null ? { name: b.name } : {}),
+    // `""` is absent, as v2 reads Go's zero values (SPEC §16).
+    provider_id: b.provider_id || defaultProviderId,
+    ...(b.name ? { name: b.name } : {}),
     cwd,
     args: b.args ?? [],
     env: b.env ?? {},
     cols: b.cols ?? DEFAULT_COLS,
     rows: b.rows ?? DEFAULT_ROWS,
-    ...(b.model != null ? { model: b.model } : {}),
+    ...(b.model ? { model: b.model } : {}),
+    ...(b.private ? { private: true } : {}),
   };
 }
 

@@ -40,21 +40,32 @@ export function suggestKey(name: string): string | undefined {
 
 registerHint('NamedKey', (value) => (typeof value === 'string' ? suggestKey(value) : undefined));
 
-/** A validated `POST /input` body: exactly one of the three forms. */
-export type SessionInput = { kind: 'data'; data: string } | { kind: 'text'; text: string } | { kind: 'keys'; bytes: string };
+/** A validated `POST /input` body: one of the three forms, or nothing to send. */
+export type SessionInput =
+  | { kind: 'data'; data: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'keys'; bytes: string }
+  | { kind: 'none' };
 
 const validateInput = compile<InputRequest>(InputRequest, 'InputRequest');
 
 /**
- * Validates an input body against its schema (SPEC §4, §5.6): exactly one of `data`,
- * `text`, `keys`; strings must be well-formed UTF-16 (a lone surrogate cannot be written as
- * UTF-8, so it is a 400 rather than silently becoming U+FFFD); every key name must be known.
+ * Validates an input body against its schema (SPEC §4, §5.6): strings must be well-formed
+ * UTF-16 (a lone surrogate cannot be written as UTF-8, so it is a 400 rather than silently
+ * becoming U+FFFD); every key name must be known. Of several fields the first of `data`,
+ * `text`, `keys` wins, and `{}` sends nothing (SPEC §16: v2 reads only `data`).
  */
 export function parseInput(body: unknown): SessionInput {
   const b = validateInput.check(body);
-  if ('data' in b) return { kind: 'data', data: b.data };
-  if ('text' in b) return { kind: 'text', text: b.text };
-  return { kind: 'keys', bytes: b.keys.map((k) => keyBytes(k)!).join('') };
+  if (b.data !== undefined) return { kind: 'data', data: b.data };
+  if (b.text !== undefined) return { kind: 'text', text: b.text };
+  if (b.keys !== undefined && b.keys.length > 0) return { kind: 'keys', bytes: b.keys.map((k) => keyBytes(k)!).join('') };
+  return { kind: 'none' };
+}
+
+/** Whether bytes written to a session submit something: they hold a CR or an LF (v2's `session.input` rule). */
+export function submits(data: string | Buffer): boolean {
+  return typeof data === 'string' ? /[\r\n]/.test(data) : data.includes(0x0d) || data.includes(0x0a);
 }
 
 /**

@@ -61,11 +61,17 @@ export function checkRequestEnv(manifest: ProviderManifest, env: Readonly<Record
  * 400 naming the first request argument the policy refuses (SPEC §15): any, when the
  * provider takes none (`accepts_args: false`); one of its `refuse_args` (flags that run
  * code or bypass the agent's permission checks); or a flag that would override a config
- * field the operator has set (`pinned`: the field's own flag and its `overridden_by`).
+ * field the operator has set (`pinned`: the field's own flag and its `overridden_by`), or
+ * a flag the integration's spawn profile puts on the command line (`profileFlags`).
  * The request is refused rather than the pinned flag made to win: a silently ignored
  * argument would hide what happened from the integration (docs/security.md).
  */
-export function checkRequestArgs(manifest: ProviderManifest, pinned: ReadonlySet<string>, args: readonly string[]): void {
+export function checkRequestArgs(
+  manifest: ProviderManifest,
+  pinned: ReadonlySet<string>,
+  args: readonly string[],
+  profileFlags: readonly string[] = [],
+): void {
   if (args.length === 0) return;
   if (manifest.accepts_args === false) throw badRequest(`args: provider "${manifest.id}" takes no request arguments`);
   const pinnedFlags: Array<[string, string]> = [];
@@ -80,6 +86,8 @@ export function checkRequestArgs(manifest: ProviderManifest, pinned: ReadonlySet
     }
     const pin = pinnedFlags.find(([flag]) => argMatches(arg, flag));
     if (pin) throw badRequest(`args[${i}]: ${JSON.stringify(pin[0])} would override "${pin[1]}", which the operator set for provider "${manifest.id}"`);
+    const fromProfile = profileFlags.find((flag) => argMatches(arg, flag));
+    if (fromProfile) throw badRequest(`args[${i}]: ${JSON.stringify(fromProfile)} would override the integration's spawn profile, which the operator set`);
   });
 }
 

@@ -97,7 +97,8 @@ export function startSessionRetention(options: SessionRetentionOptions, deps: Se
     setImmediate(() => void sweep());
   };
 
-  const unsubscribe = deps.bus.subscribe('session.ended', schedule);
+  // Every end topic (SPEC §16: an exit is session.ended, a stop session.stopped).
+  const unsubscribe = deps.bus.subscribe(['session.ended', 'session.stopped', 'session.interrupted'], schedule);
   const timer = setInterval(schedule, options.sweepIntervalMs ?? 60_000);
   timer.unref();
   schedule();

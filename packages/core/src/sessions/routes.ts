@@ -13,7 +13,7 @@ import {
   SinceQuery,
 } from '@opendray/sdk/wire';
 import type { Principal } from '../auth/principal.js';
-import { ownedOr404, tenantOf } from '../auth/tenancy.js';
+import { canSeeSession, visibleSessionOr404 } from '../auth/tenancy.js';
 import { IdParams } from '../http/params.js';
 import { bytes, defineRoute, json, noContent, type Route } from '../http/route.js';
 import { NoBody, OctetStream } from '../openapi/media.js';
@@ -22,12 +22,13 @@ import type { SessionManager, SessionOwner } from './session-manager.js';
 const RUNNING_409 = 'The session is not running';
 
 /**
- * The session routes of SPEC §4. Every route declares its scope; tenancy is enforced here
- * (an integration's view of another's session is the same 404 as a missing one).
+ * The session routes of SPEC §4. Every route declares its scope; every `{id}` route first
+ * asks `visible` — SPEC §3's one rule, `canSeeSession` — so an integration's view of a
+ * session it may not see is the same 404 as a missing one (test/v2-compat/visibility-audit).
  */
 export function sessionRoutes(manager: SessionManager): Route[] {
   /** The session if `principal` may see it, else 404. */
-  const visible = (principal: Principal | null, id: string) => ownedOr404(principal!, manager.get(id), 'session');
+  const visible = (principal: Principal | null, id: string) => visibleSessionOr404(principal!, manager.get(id));
 
   const ownerOf = (principal: Principal | null): SessionOwner | undefined =>
     principal?.kind === 'integration' ? { integrationId: principal.id, maxSessions: principal.maxSessions } : undefined;
@@ -41,7 +42,11 @@ export function sessionRoutes(manager: SessionManager): Route[] {
       summary: 'Create a session (SPEC §5.2)',
       body: CreateSessionRequest,
       response: { 201: Session },
-      errors: { 409: 'The provider is not installed or is disabled', 429: "The integration's max_sessions is reached" },
+      errors: {
+        409: 'The provider is not installed or is disabled',
+        429: "The integration's max_sessions is reached",
+        503: 'The gateway runs its maximum of live sessions (maxLiveSessions)',
+      },
       handler: async ({ body, principal }) => json(await manager.create(body, ownerOf(principal)), 201),
     }),
     defineRoute({
@@ -49,17 +54,20 @@ export function sessionRoutes(manager: SessionManager): Route[] {
       path: '/sessions',
       access: 'session:read',
       operationId: 'listSessions',
-      summary: 'List sessions; query state?, provider_id?',
+      summary: "List sessions; query state?, provider_id?, include=shared (an integration's view of the operator's)",
+      description:
+        "The admin sees every session. An integration sees its own (as in v2); with ?include=shared also the operator's sessions it may see (SPEC §3).",
       query: ListSessionsQuery,
       response: { 200: SessionList },
       handler: ({ query, principal }) => {
-        const tenant = tenantOf(principal!);
         const sessions = manager.list({
           ...(query.state ? { state: query.state } : {}),
           ...(query.provider_id ? { provider_id: query.provider_id } : {}),
         });
-        // An integration lists only its own sessions (SPEC §3).
-        return json({ sessions: principal!.kind === 'admin' ? sessions : sessions.filter((s) => s.integration_id === tenant) });
+        const p = principal!;
+        if (p.kind === 'admin') return json({ sessions });
+        const wanted = (s: (typeof sessions)[number]) => (s.integration_id === p.id || query.include === 'shared') && canSeeSession(p, s);
+        return json({ sessions: sessions.filter(wanted) });
       },
     }),
     defineRoute({
@@ -105,15 +113,19 @@ export function sessionRoutes(manager: SessionManager): Route[] {
       params: IdParams,
       body: 'none',
       response: { 200: Session },
-      errors: { 409: 'The session is running, or its provider is not installed', 429: "The integration's max_sessions is reached" },
-      handler: async ({ params, principal }) => json(await manager.start(visible(principal, params.id).id, ownerOf(principal))),
+      errors: {
+        409: 'The session is running, or its provider is not installed',
+        429: "The integration's max_sessions is reached",
+        503: 'The gateway runs its maximum of live sessions (maxLiveSessions)',
+      },
+      handler: async ({ params, principal }) => json(await manager.start(visible(principal, params.id).id)),
     }),
     defineRoute({
       method: 'POST',
       path: '/sessions/{id}/input',
       access: 'session:input',
       operationId: 'sendInput',
-      summary: 'Send {data}, {text} or {keys} (SPEC §5.6); 409 if not running',
+      summary: 'Send {data}, {text} or {keys} (SPEC §5.6; data wins over text over keys; {} is a no-op); 409 if not running',
       params: IdParams,
       body: InputRequest,
       response: { 204: NoBody },

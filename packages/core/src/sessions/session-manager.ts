@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Session } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, badRequest, conflict, notFound, rateLimited } from '../errors.js';
+import { GatewayError, badRequest, conflict, notFound } from '../errors.js';
+import type { SpawnProfile } from '../integrations/profile.js';
 import { spawnFailure } from '../pty/spawn-failure.js';
 import type { PtyProcess } from '../pty/types.js';
 import { newId } from '../security.js';
 import type { SessionRecord } from '../stores/types.js';
 import type { FlowHandle } from './driver-lease.js';
-import { parseInput, submittedMessage, type SessionInput } from './input.js';
+import { parseInput, submits, submittedMessage, type SessionInput } from './input.js';
 import { createOutputLog, type OutputLog } from './output-log.js';
 import { SessionPersistence } from './persistence.js';
 import { recoverOutput, restoredRecord } from './restore.js';
@@ -20,7 +21,10 @@ import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
 import { createRenderSchedule } from './screen.js';
 import type { SandboxedCommand } from './sandbox/types.js';
+import { prepareScratch, type Scratch } from './scratch.js';
+import { createSessionSlots } from './slots.js';
 import { planSpawn } from './spawn-plan.js';
+import type { LaunchSpec } from './providers/launch.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';
@@ -40,10 +44,16 @@ export interface SessionManagerInternals extends SessionManager {
   stopAllOf(integrationId: string): Promise<void>;
 }
 
-export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry): SessionManagerInternals {
+/** What the manager learns about a session's integration at each spawn (SPEC §16); undefined when it is unknown. */
+export type IntegrationLookup = (integrationId: string) => Promise<{ profile: SpawnProfile; maxSessions: number | null } | undefined>;
+
+export function createSessionManager(
+  ctx: GatewayContext,
+  providers: ProviderRegistry,
+  integrationOf: IntegrationLookup = async () => undefined,
+): SessionManagerInternals {
   const sessions = new Map<string, LiveSession>();
-  /** Creates and restarts in progress per integration, counted against `max_sessions`. */
-  const pending = new Map<string, number>();
+  const slots = createSessionSlots(sessions, () => ctx.options.maxLiveSessions);
   const starting = new Set<string>();
   /** Sessions whose store delete is under way: no write may bring them back. */
   const deleting = new Set<string>();
@@ -74,49 +84,63 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
     return s;
   };
 
-  const liveCount = (integrationId: string): number => {
-    let n = pending.get(integrationId) ?? 0;
-    for (const s of sessions.values()) if (s.live && s.record.integration_id === integrationId) n++;
-    return n;
+  /**
+   * Writes the launch's files (an integration's MCP config…) into a scratch directory and
+   * plans the process (SPEC §15: the sandbox binds that directory read-only). The scratch
+   * is removed again when planning fails.
+   */
+  const prepareSpawn = async (record: SessionRecord, launch: LaunchSpec, restart: boolean): Promise<{ plan: SandboxedCommand; scratch: Scratch }> => {
+    const scratch = await prepareScratch(record.id, launch);
+    try {
+      return { plan: await planSpawn(ctx, record, scratch.spec, restart, scratch.dir), scratch };
+    } catch (err) {
+      await scratch.remove();
+      throw err;
+    }
   };
 
-  /** Reserves a slot under `max_sessions` synchronously, so concurrent creates cannot overshoot. */
-  const reserve = (owner: SessionOwner | undefined): (() => void) => {
-    const id = owner?.integrationId;
-    if (!id) return () => {};
-    const max = owner.maxSessions ?? Infinity;
-    if (liveCount(id) >= max) throw rateLimited(30, `max_sessions (${max}) reached for this integration`);
-    pending.set(id, (pending.get(id) ?? 0) + 1);
-    return () => {
-      const left = (pending.get(id) ?? 1) - 1;
-      if (left > 0) pending.set(id, left);
-      else pending.delete(id);
-    };
-  };
-
-  const spawn = (session: LiveSession, plan: SandboxedCommand, submitKey: string, ring: RingBuffer): void => {
+  /** Spawns a prepared launch; its scratch directory goes when the process ends (or the spawn fails). */
+  const spawn = (session: LiveSession, prepared: { plan: SandboxedCommand; scratch: Scratch }, submitKey: string, ring: RingBuffer, restarted = false): void => {
+    const { plan, scratch } = prepared;
     const { cols, rows } = session.record;
     let pty: PtyProcess;
     try {
-      pty = ctx.pty.spawn(plan.command, plan.args, { name: 'xterm-256color', cols, rows, cwd: plan.cwd, env: plan.env, encoding: null });
+      if (sessions.get(session.id) !== session) throw notFound('session'); // deleted meanwhile
+      try {
+        pty = ctx.pty.spawn(plan.command, plan.args, { name: 'xterm-256color', cols, rows, cwd: plan.cwd, env: plan.env, encoding: null });
+      } catch (err) {
+        throw spawnFailure(plan.command, err);
+      }
     } catch (err) {
-      throw spawnFailure(plan.command, err);
+      void scratch.remove();
+      throw err;
     }
-    session.attach(pty, submitKey, ring, ctx.sandbox.signal?.bind(ctx.sandbox));
+    session.attach(pty, submitKey, ring, restarted, ctx.sandbox.signal?.bind(ctx.sandbox));
+    if (scratch.dir) {
+      const off = session.subscribe({ data: () => undefined, ended: () => (off(), void scratch.remove()) });
+    }
   };
 
   const manager: SessionManagerInternals = {
     async create(request, owner) {
-      const params = await parseCreate(request, ctx.options);
-      if (!providers.get(params.provider_id)) {
-        throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}`);
+      // The integration's spawn profile: its default provider and model, and what its agents get (SPEC §16).
+      const profile = owner?.integrationId ? (await integrationOf(owner.integrationId))?.profile : undefined;
+      const params = await parseCreate(request, ctx.options, profile?.default_provider_id);
+      const manifest = providers.get(params.provider_id);
+      if (!manifest) {
+        const why = !request.provider_id && profile?.default_provider_id ? " (the integration's default_provider_id)" : '';
+        throw badRequest(`provider_id: unknown provider ${JSON.stringify(params.provider_id)}${why}`);
       }
-      const release = reserve(owner);
+      // default_model is for default_provider_id only, and only if it takes a model: another
+      // CLI never gets a model name it does not know (v2).
+      const takesModel = Boolean(manifest.config_flags?.model ?? manifest.config_env?.model);
+      const model = params.model ?? (takesModel && params.provider_id === profile?.default_provider_id ? profile.default_model : undefined);
+      const release = slots.reserve(owner);
       try {
         const agentSessionId = randomUUID();
         const launch = await providers.resolveLaunch(
           params.provider_id,
-          { args: params.args, env: params.env, ...(params.model !== undefined ? { model: params.model } : {}), agentSessionId, resume: false },
+          { args: params.args, env: params.env, ...(model !== undefined ? { model } : {}), agentSessionId, resume: false, ...(profile ? { profile } : {}) },
           owner?.integrationId,
         );
         const id = newId('ses');
@@ -132,21 +156,27 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           rows: params.rows,
           origin: owner?.integrationId ? 'integration' : 'operator',
           ...(owner?.integrationId ? { integration_id: owner.integrationId } : {}),
+          ...(params.private ? { private: true } : {}),
           created_at: now,
           started_at: now,
           bytes_out: 0,
           env: params.env,
-          ...(params.model !== undefined ? { model: params.model } : {}),
+          ...(model !== undefined ? { model } : {}),
           agent_session_id: agentSessionId,
           history: [],
         };
-        const plan = await planSpawn(ctx, record, launch, false);
+        const prepared = await prepareSpawn(record, launch, false);
         const session = new LiveSession(record, deps);
         // Stored before anything runs or is published: a failed write (503) leaves nothing behind.
-        await ctx.stores.sessions.put(session.toRecord());
+        try {
+          await ctx.stores.sessions.put(session.toRecord());
+        } catch (err) {
+          await prepared.scratch.remove();
+          throw err;
+        }
         sessions.set(id, session);
         try {
-          spawn(session, plan, launch.submitKey, new RingBuffer(ctx.options.bufferBytes));
+          spawn(session, prepared, launch.submitKey, new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
           await ctx.stores.sessions.delete(id).catch((e: unknown) => ctx.logger.error('could not drop a session that failed to start', { session_id: id, error: e }));
@@ -177,6 +207,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const session = must(id);
       const input: SessionInput = parseInput(body);
       if (!session.live) throw conflict('session is not running');
+      if (input.kind === 'none') return; // `{}`: a no-op, as in v2 (SPEC §16)
       const message = submittedMessage(input);
       // The history entry is stored before anything is typed: a failed write (503) types nothing.
       if (message !== undefined) await session.addHistory(message);
@@ -189,9 +220,14 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           session.write(session.submitKey);
         }
       });
+      if (input.kind === 'text' || submits(input.kind === 'data' ? input.data : input.bytes)) session.noteSubmitted();
     },
 
-    write: (id, data) => must(id).write(data),
+    write(id, data) {
+      const session = must(id);
+      session.write(data);
+      if (submits(data)) session.noteSubmitted();
+    },
     resize: (id, cols, rows) => must(id).resize(cols, rows),
 
     async stop(id) {
@@ -207,23 +243,38 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       return session.view();
     },
 
-    async start(id, owner) {
+    async start(id) {
       const session = must(id);
       if (session.live || starting.has(id)) throw conflict('session is already running');
       starting.add(id);
-      const release = reserve(owner?.integrationId ? owner : undefined);
+      let release = (): void => {};
       try {
+        // Counted against the session's own integration, whoever restarts it; its profile is read again (SPEC §16).
         const r = session.record;
+        const integration = r.integration_id ? await integrationOf(r.integration_id) : undefined;
+        release = slots.reserve(r.integration_id ? { integrationId: r.integration_id, maxSessions: integration?.maxSessions ?? null } : undefined);
         const launch = await providers.resolveLaunch(
           r.provider_id,
-          { args: r.args, env: r.env ?? {}, ...(r.model !== undefined ? { model: r.model } : {}), agentSessionId: r.agent_session_id ?? randomUUID(), resume: true },
+          {
+            args: r.args,
+            env: r.env ?? {},
+            ...(r.model !== undefined ? { model: r.model } : {}),
+            agentSessionId: r.agent_session_id ?? randomUUID(),
+            resume: true,
+            ...(integration ? { profile: integration.profile } : {}),
+          },
           r.integration_id,
         );
         // The cwd is resolved and checked again: a symlink swapped since the create must not lead out of the roots.
-        const plan = await planSpawn(ctx, r, launch, true);
-        const ring = await session.ringOf();
-        if (sessions.get(id) !== session) throw notFound('session');
-        spawn(session, plan, launch.submitKey, ring);
+        const prepared = await prepareSpawn(r, launch, true);
+        let ring: RingBuffer;
+        try {
+          ring = await session.ringOf();
+        } catch (err) {
+          await prepared.scratch.remove();
+          throw err;
+        }
+        spawn(session, prepared, launch.submitKey, ring, true);
         try {
           await persistence.saveRecord(session);
         } catch (err) {

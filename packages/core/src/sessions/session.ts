@@ -11,6 +11,10 @@ import { OutputBatcher } from './output-batch.js';
 import { OutputCoalescer } from './output-events.js';
 import { RingBuffer } from './ring-buffer.js';
 import { SessionScreen } from './screen.js';
+import { screenText } from './screen-text.js';
+
+/** The topic that tells how a session ended (SPEC §16: v2's names). */
+const END_TOPIC = { ended: 'session.ended', stopped: 'session.stopped', interrupted: 'session.interrupted' } as const;
 
 /** How a session's process ended, as `session.ended` and the stream's `ended` frame tell it. */
 export interface EndInfo {
@@ -79,6 +83,8 @@ export class LiveSession {
   private reaping: Promise<void> = Promise.resolve();
   /** The sandbox's way to signal the whole session (SPEC §15); else its process groups. */
   private sandboxSignal: ((pid: number, signals: readonly NodeJS.Signals[]) => boolean) | undefined;
+  /** `session.idle` waits for the screen; `active` and the end are queued behind it, so they stay in order. */
+  private readonly lifecycleEvents = createSerialQueue();
   private readonly batch = new OutputBatcher((chunk, offset) => {
     this.deps.output?.flush(this);
     for (const l of this.listeners) guard(() => l.data(chunk, offset), this.deps);
@@ -107,10 +113,10 @@ export class LiveSession {
     return LIVE.has(this.record.state);
   }
 
-  /** The wire shape (SPEC §5.2): no env, model, agent id or history. */
+  /** The wire shape (SPEC §5.2): no env, agent id or history. */
   view(): Session {
     this.deps.output?.flush(this);
-    const { env: _env, model: _model, agent_session_id: _agent, history: _history, ...session } = this.record;
+    const { env: _env, agent_session_id: _agent, history: _history, ...session } = this.record;
     return { ...session, args: [...session.args] };
   }
 
@@ -158,8 +164,17 @@ export class LiveSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** Wires a freshly spawned PTY (the ring must be loaded) and enters `running`. */
-  attach(pty: PtyProcess, submitKey: string, ring: RingBuffer, sandboxSignal?: (pid: number, signals: readonly NodeJS.Signals[]) => boolean): void {
+  /**
+   * Wires a freshly spawned PTY (the ring must be loaded) and enters `running`; `restarted`
+   * for POST /start; `sandboxSignal` is the sandbox's way to signal the whole session.
+   */
+  attach(
+    pty: PtyProcess,
+    submitKey: string,
+    ring: RingBuffer,
+    restarted = false,
+    sandboxSignal?: (pid: number, signals: readonly NodeJS.Signals[]) => boolean,
+  ): void {
     const now = this.deps.ctx.clock.now();
     this.lease.reset();
     this.pty = pty;
@@ -184,6 +199,13 @@ export class LiveSession {
       name: this.record.name,
       ...(this.record.integration_id ? { integration_id: this.record.integration_id } : {}),
     });
+    // v2 announces a respawn as `session.restarted` (SPEC §16); `session.started` above is ours.
+    if (restarted) this.publish('session.restarted', { session_id: this.id, provider_id: this.record.provider_id });
+  }
+
+  /** Input that submits reached the PTY (a CR or LF in it): `session.input` (SPEC §16). */
+  noteSubmitted(): void {
+    this.publish('session.input', { session_id: this.id });
   }
 
   /** Writes raw bytes to the PTY; 409 when no process runs. */
@@ -285,7 +307,7 @@ export class LiveSession {
     if (this.record.state === 'idle') {
       const { idle_since: _i, ...rest } = this.record;
       this.record = { ...rest, state: 'running' };
-      this.publish('session.active', { session_id: this.id });
+      void this.lifecycleEvents.run(() => this.publish('session.active', { session_id: this.id }));
     }
     this.armIdle();
     this.output.push(chunk, offset);
@@ -319,10 +341,14 @@ export class LiveSession {
       this.reaping = reapSession(leader, this.deps.ctx.options.stopGraceMs).catch(() => undefined);
     }
     for (const l of this.listeners) guard(() => l.ended?.(info), this.deps);
-    this.publish('session.ended', { session_id: this.id, ...info });
-    this.persistQuietly();
-    this.finishExit?.();
+    // stop/delete → session.stopped, an exit → session.ended, shutdown → session.interrupted
+    // (SPEC §16); after an idle event still reading the screen, so the order stays true. The
+    // stop (and shutdown's drain) resolves only once the end is published.
+    const end = { session_id: this.id, ...info, ended_at: this.record.ended_at!, origin: this.record.origin };
+    const finish = this.finishExit;
     this.finishExit = null;
+    this.persistQuietly();
+    void this.lifecycleEvents.run(() => this.publish(END_TOPIC[state], end)).then(() => finish?.());
   }
 
   private armIdle(): void {
@@ -341,7 +367,14 @@ export class LiveSession {
       return;
     }
     this.record = { ...this.record, state: 'idle', idle_since: isoTime(this.deps.ctx.clock.now()) };
-    this.publish('session.idle', { session_id: this.id, idle_for_ms: quiet });
+    const ring = this.ring;
+    // v2 carries the visible screen (SPEC §16); the screen catches up first, in order with `active`.
+    void this.lifecycleEvents
+      .run(async () => {
+        const recent = ring ? screenText((await this.screen.snapshot(ring)).lines) : '';
+        this.publish('session.idle', { session_id: this.id, idle_for_ms: quiet, origin: this.record.origin, recent_output: recent });
+      })
+      .catch((err: unknown) => this.deps.ctx.logger.warn('session.idle failed', { error: err }));
   }
 
   private setOutputPaused(paused: boolean): void {
@@ -361,8 +394,13 @@ export class LiveSession {
     this.killTimers = [];
   }
 
+  /** Publishes a fact about this session, with who may see it (SPEC §3: the events endpoint filters on it). */
   private publish<K extends TopicName>(topic: K, data: Topics[K]): void {
-    this.deps.ctx.bus.publish<TopicName>(topic, data, this.record.integration_id ? { tenant: this.record.integration_id } : {});
+    const { origin, integration_id, private: hidden } = this.record;
+    this.deps.ctx.bus.publish<TopicName>(topic, data, {
+      ...(integration_id ? { tenant: integration_id } : {}),
+      session: { origin, ...(integration_id ? { integration_id } : {}), ...(hidden ? { private: true } : {}) },
+    });
   }
 }
 

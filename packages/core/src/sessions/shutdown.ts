@@ -23,7 +23,7 @@ export interface ShutdownDeps {
  * 1. save first — output on disk and every running record stored as `interrupted`, so a
  *    shutdown cut short (a second signal, a deadline) still leaves the truth behind;
  * 2. stop every process tree at once (one /proc pass serves them all), each publishing
- *    `session.ended` (interrupted) while subscribers are still connected;
+ *    `session.interrupted` (SPEC §16) while subscribers are still connected;
  * 3. wait, bounded, for the exits and for leftovers to be gone; then store the final
  *    records (exit codes) and fsync the output files.
  */

@@ -18,9 +18,11 @@ export interface SpawnPlanDeps {
  * restart: the cwd resolved to its real path and checked against the roots (and never
  * the data dir); the session's HOME; the environment from the allow-list; the sandbox's
  * command line. Under an isolating sandbox, an integration's session must stay inside the
- * allowed roots, which default to the workspace root: its cwd is writable there.
+ * allowed roots, which default to the workspace root: its cwd is writable there. The
+ * session's scratch directory (the files of its spawn profile, SPEC §16) is visible
+ * inside, read-only.
  */
-export async function planSpawn(deps: SpawnPlanDeps, record: SessionRecord, launch: LaunchSpec, restart: boolean): Promise<SandboxedCommand> {
+export async function planSpawn(deps: SpawnPlanDeps, record: SessionRecord, launch: LaunchSpec, restart: boolean, scratchDir?: string): Promise<SandboxedCommand> {
   const origin = record.integration_id ? 'integration' : 'operator';
   const configured = deps.options.allowedRoots ?? [];
   const allowedRoots = configured.length > 0 ? configured : origin === 'integration' && deps.sandbox.isolates ? [deps.options.workspaceRoot] : [];
@@ -28,7 +30,7 @@ export async function planSpawn(deps: SpawnPlanDeps, record: SessionRecord, laun
   if (typeof cwd !== 'string') throw refuse(restart, `cwd${restart ? ` ${record.cwd}` : ''}: ${cwd.refused}`);
   const home = await sessionHome(deps.dataDir, record.integration_id);
   const env = sessionEnv({ home, launchEnv: launch.env });
-  return deps.sandbox.wrap({ command: launch.command, args: launch.args, env, cwd, home, origin });
+  return deps.sandbox.wrap({ command: launch.command, args: launch.args, env, cwd, home, origin, ...(scratchDir ? { readOnly: [scratchDir] } : {}) });
 }
 
 // A restart sends no cwd, so a cwd that no longer passes is the session's state: 409.

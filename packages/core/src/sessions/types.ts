@@ -6,8 +6,8 @@ import type { EndInfo, SessionListener } from './session.js';
 /** Who a new session belongs to; absent for the operator or an embedder. */
 export interface SessionOwner {
   integrationId?: string;
-  /** The integration's `max_sessions` (0: it may run none); absent means no limit. */
-  maxSessions?: number;
+  /** The integration's `max_sessions` (0: it may run none); absent or null means no limit (SPEC §16). */
+  maxSessions?: number | null;
 }
 
 export interface SessionFilter {
@@ -49,8 +49,11 @@ export interface SessionManager {
   write(id: string, data: string | Buffer): void;
   resize(id: string, cols: number, rows: number): void;
   stop(id: string): Promise<Session>;
-  /** Restarts an ended session under the same id, resuming the agent's conversation. */
-  start(id: string, owner?: SessionOwner): Promise<Session>;
+  /**
+   * Restarts an ended session under the same id, resuming the agent's conversation; counted
+   * against (and with the spawn profile of) the integration that created it.
+   */
+  start(id: string): Promise<Session>;
   /** Stops (if running) and forgets the session, its ring and its history. */
   delete(id: string): Promise<boolean>;
   buffer(id: string, since?: number): Promise<BufferSlice>;

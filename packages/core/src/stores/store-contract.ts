@@ -149,7 +149,7 @@ function integrationContract(test: Test): void {
     await s.create(r);
     await s.create(integration(2));
     assert.equal(await s.update('int_nothing0000', (x) => x), undefined);
-    await Promise.all(Array.from({ length: 10 }, () => s.update(r.id, (x) => ({ ...x, max_sessions: x.max_sessions + 1 }))));
+    await Promise.all(Array.from({ length: 10 }, () => s.update(r.id, (x) => ({ ...x, max_sessions: (x.max_sessions ?? 0) + 1 }))));
     assert.equal((await s.get(r.id))?.max_sessions, 20);
     await rejectsWith409(s.update(r.id, (x) => ({ ...x, name: 'contract-2' })));
     assert.equal((await s.get(r.id))?.name, 'contract-1');
@@ -184,6 +184,7 @@ function call(n: number, over: Partial<CallEntry> = {}): CallEntry {
     duration_ms: 1,
     bytes_in: 0,
     bytes_out: 2,
+    bytes_written: 2,
     request_id: `req_${n}`,
     remote_addr: '127.0.0.1',
     ...over,

@@ -36,7 +36,10 @@ export interface StoredKey {
   valid_until?: string;
 }
 
-export interface IntegrationRecord extends Integration {
+/** Fields added with v2 compatibility (SPEC §16): records stored before them lack them (defaults apply). */
+type LaterIntegrationFields = 'max_sessions' | 'session_access' | 'permission_mode' | 'mcp_servers' | 'memory_policy';
+
+export interface IntegrationRecord extends Omit<Integration, LaterIntegrationFields>, Partial<Pick<Integration, LaterIntegrationFields>> {
   key: StoredKey;
   /** The key replaced by a rotation with grace, while the grace lasts. */
   previous_key?: StoredKey;

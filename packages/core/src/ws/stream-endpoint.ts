@@ -2,7 +2,7 @@ import { STREAM_SUBPROTOCOL_V2, StreamQuery } from '@opendray/sdk/wire';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { principalHasScope } from '../auth/scopes.js';
 import { missingScope } from '../errors.js';
-import { ownedOr404 } from '../auth/tenancy.js';
+import { canSeeSession } from '../auth/tenancy.js';
 import type { GatewayContext } from '../context.js';
 import { stripQueryReplies } from '../sessions/input.js';
 import type { SessionManager } from '../sessions/session-manager.js';
@@ -25,12 +25,13 @@ export interface StreamEndpoint extends UpgradeEndpoint {
  * `WS /sessions/{id}/stream` (SPEC §5.5): the compatible default mode (binary frames, every
  * client frame is input) or, when the client offers the `opendray.v2` subprotocol, raw
  * bytes both ways plus JSON control frames (`resize`, `flow`; anything else is answered
- * with an `error` frame). Reading needs `session:read` and tenancy (checked before the
- * upgrade: 404 for another integration's session, 400 for a bad `since` or `flow`);
- * writing needs `session:input`, else the socket is closed with 4003. Client frames above
- * the body limit close the socket with 1009. A client with `session:input` becomes the
- * session's driver (flow control) when it asks (`?flow=ack`, a v2 `flow` frame; 403
- * without the scope) or when it types; everyone else is a viewer (StreamViewer).
+ * with an `error` frame). Reading needs `session:read` (checked before the upgrade, like a
+ * bad `since` or `flow`: 400); a session the principal may not see (SPEC §3), deleted or
+ * unknown gets the upgrade, one `{"type":"ended"}` and close 1001 (SPEC §16); writing needs
+ * `session:input`, else the socket is closed with 4003. Client frames above the body limit
+ * close the socket with 1009. A client with `session:input` becomes the session's driver
+ * (flow control) when it asks (`?flow=ack`, a v2 `flow` frame; 403 without the scope) or
+ * when it types; everyone else is a viewer (StreamViewer).
  */
 export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManager): StreamEndpoint {
   const wss = new WebSocketServer({
@@ -48,9 +49,18 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     doc: STREAM_DOC,
     handle({ req, socket, head, principal, params, query }) {
       const id = params.id!;
-      ownedOr404(principal, manager.get(id), 'session');
       const { since, flow: flowQuery } = readQuery(StreamQuery, query);
       const flow = flowQuery === 'ack';
+      const session = manager.get(id);
+      // Deleted, unknown or not visible: v2 upgrades, says `ended` and goes away (1001), so a
+      // reconnect loop stops, where a 404 would make it spin (SPEC §16).
+      if (!session || !canSeeSession(principal, session)) {
+        return wss.handleUpgrade(req, socket, head, (ws) => {
+          ctx.connections.track(principal, ws);
+          ws.on('error', () => undefined);
+          sayEnded(ws);
+        });
+      }
       const canWrite = principalHasScope(principal, 'session:input');
       // Pacing the PTY is a writer's privilege: a read-only viewer can never pause anything.
       if (flow && !canWrite) throw missingScope('session:input');
@@ -68,7 +78,8 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
         ws.on('message', (data, isBinary) => onClientFrame(ws, viewer, mode, toBuffer(data), isBinary));
         manager.attach(id, viewer, since).then(
           (attachment) => viewer.start(attachment, since, flow),
-          () => closeHard(ws, CloseCode.goingAway, 'session gone'),
+          // Deleted while attaching: the same answer as for a deleted session.
+          () => sayEnded(ws),
         );
       });
 
@@ -104,6 +115,11 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
       await Promise.all([...wss.clients].map((ws) => closeGracefully(ws, CloseCode.goingAway, 'gateway shutting down')));
     },
   };
+}
+
+/** The answer for a session that is gone or not visible: `{"type":"ended"}`, then 1001 (SPEC §16). */
+function sayEnded(ws: WebSocket): void {
+  ws.send(JSON.stringify({ type: 'ended' }), () => closeHard(ws, CloseCode.goingAway, 'session ended'));
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -59,7 +59,7 @@ export interface UpgradeDeps {
   authenticator: Authenticator;
   logger: Logger;
   /** Rejected credentials go to the call log like HTTP ones. */
-  onRejected?: (info: { requestId: string; path: string; remoteAddr: string; status: number }) => void;
+  onRejected?: (info: { requestId: string; route: string; path: string; remoteAddr: string; status: number }) => void;
   /** Caps the sockets per credential (429 before the upgrade) and tracks them for revocation. */
   connections?: ConnectionRegistry;
   /** The client's address (trusted proxies applied). @default the socket's peer address */
@@ -94,7 +94,7 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
       try {
         principal = await deps.authenticator.authenticate(token, remoteAddr);
       } catch (err) {
-        if (token) deps.onRejected?.({ requestId, path: split!.path, remoteAddr, status: toGatewayError(err).status });
+        if (token) deps.onRejected?.({ requestId, route: path, path: (req.url ?? '').split('?')[0]!, remoteAddr, status: toGatewayError(err).status });
         throw err;
       }
       checkAccess(endpoint.access, principal);

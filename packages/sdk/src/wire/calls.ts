@@ -14,11 +14,12 @@ export const CallEntry = named(
       direction: CallDirectionSchema,
       method: T.String(),
       route: T.String({ description: 'Route template, e.g. /sessions/{id}/input' }),
-      path: T.String(),
+      path: T.String({ description: 'The request path without its query, e.g. /api/v1/sessions/ses_…/input (v2)' }),
       status_code: T.Integer(),
       duration_ms: T.Number({ minimum: 0 }),
       bytes_in: count('Request body bytes'),
       bytes_out: count('Response body bytes'),
+      bytes_written: count('Response body bytes (v2\'s name for bytes_out)'),
       request_id: T.String(),
       remote_addr: T.String(),
       count: T.Optional(
@@ -39,7 +40,7 @@ export const CallPage = named(
 );
 export type CallPage = Static<typeof CallPage>;
 
-/** Entries per page when `limit` is absent, and the most one page may ask for (SPEC §4). */
+/** Entries per page when `limit` is absent, and the most one page holds: a larger limit is clamped (SPEC §4, §16). */
 export const DEFAULT_CALL_LIMIT = 100;
 export const MAX_CALL_LIMIT = 500;
 
@@ -60,7 +61,11 @@ export const CallQuery = named(
       T.String({ description: 'next_cursor of the previous page', pattern: '^[A-Za-z0-9_-]{1,128}$', [REASON]: 'not a cursor from a previous page' }),
     ),
     limit: T.Optional(
-      T.Integer({ description: `Entries per page, 1–${MAX_CALL_LIMIT} (default ${DEFAULT_CALL_LIMIT})`, minimum: 1, maximum: MAX_CALL_LIMIT }),
+      T.Integer({
+        description: `Entries per page (default ${DEFAULT_CALL_LIMIT}); above ${MAX_CALL_LIMIT} it is clamped to ${MAX_CALL_LIMIT}`,
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+      }),
     ),
   }),
 );

@@ -6,6 +6,41 @@ const sessionId = T.String({ description: 'The session' });
 const integrationId = T.String({ description: 'The integration' });
 const channelId = T.String({ description: 'The channel' });
 const EndState = T.Union([T.Literal('ended'), T.Literal('stopped'), T.Literal('interrupted')]);
+const Origin = T.Union([T.Literal('operator'), T.Literal('integration')], { description: 'Who created the session' });
+
+/**
+ * The end of a session (SPEC §5.7, §16): published as `session.ended` (the process exited
+ * by itself), `session.stopped` (stop or delete) or `session.interrupted` (the gateway
+ * shut down while it ran), after its last output byte.
+ */
+const SessionEnd = (name: string, state: string) =>
+  named(
+    name,
+    T.Object(
+      {
+        session_id: sessionId,
+        exit_code: T.Union([T.Integer(), T.Null()], { description: '128 + the signal number when a signal killed it' }),
+        signal: T.Optional(T.String()),
+        state: EndState,
+        ended_at: at('When it ended'),
+        origin: Origin,
+        cursor: count('Final cursor (bytes_out)'),
+      },
+      { description: `The session ${state}` },
+    ),
+  );
+
+const KeyRotated = (name: string) => named(name, T.Object({ integration_id: integrationId, name: T.String() }));
+const HealthChanged = (name: string) =>
+  named(
+    name,
+    T.Object({
+      integration_id: integrationId,
+      from: HealthStatusSchema,
+      to: HealthStatusSchema,
+      payload: T.Union([AnyObject('The probe body, or {error}'), T.Null()]),
+    }),
+  );
 
 /**
  * The schema of every topic's `data` (SPEC §6): the one declaration `bus.publish` is
@@ -26,18 +61,27 @@ export const TOPIC_SCHEMAS = {
       bytes: count('Bytes in the chunk'),
     }),
   ),
-  'session.idle': named('SessionIdleEvent', T.Object({ session_id: sessionId, idle_for_ms: count('Silence so far') })),
-  'session.active': named('SessionActiveEvent', T.Object({ session_id: sessionId }, { description: 'Output resumed after idle' })),
-  'session.ended': named(
-    'SessionEndedEvent',
+  'session.restarted': named(
+    'SessionRestartedEvent',
+    T.Object({ session_id: sessionId, provider_id: T.String() }, { description: 'POST /start respawned it (v2; session.started follows too)' }),
+  ),
+  'session.idle': named(
+    'SessionIdleEvent',
     T.Object({
       session_id: sessionId,
-      exit_code: T.Union([T.Integer(), T.Null()], { description: '128 + the signal number when a signal killed it' }),
-      signal: T.Optional(T.String()),
-      state: EndState,
-      cursor: count('Final cursor (bytes_out)'),
+      idle_for_ms: count('Silence so far'),
+      origin: Origin,
+      recent_output: T.String({ description: 'The visible screen text, trailing blank lines trimmed (v2\'s reply signal, SPEC §16)' }),
     }),
   ),
+  'session.active': named('SessionActiveEvent', T.Object({ session_id: sessionId }, { description: 'Output resumed after idle' })),
+  'session.input': named(
+    'SessionInputEvent',
+    T.Object({ session_id: sessionId }, { description: 'Input that submits (contains CR or LF) reached the session: REST or /stream' }),
+  ),
+  'session.ended': SessionEnd('SessionEndedEvent', 'process exited by itself'),
+  'session.stopped': SessionEnd('SessionStoppedEvent', 'was stopped (stop or delete)'),
+  'session.interrupted': SessionEnd('SessionInterruptedEvent', 'was running when the gateway shut down'),
   'channel.message_received': named(
     'ChannelMessageReceivedEvent',
     T.Object({
@@ -74,18 +118,23 @@ export const TOPIC_SCHEMAS = {
     'IntegrationUpdatedEvent',
     T.Object({ integration_id: integrationId, changed: T.Array(T.String(), { description: 'The fields that changed' }) }),
   ),
-  'integration.rotated': named('IntegrationRotatedEvent', T.Object({ integration_id: integrationId, name: T.String() })),
+  'integration.key_rotated': KeyRotated('IntegrationKeyRotatedEvent'),
   'integration.deregistered': named('IntegrationDeregisteredEvent', T.Object({ integration_id: integrationId })),
-  'integration.health_change': named(
-    'IntegrationHealthChangeEvent',
-    T.Object({
-      integration_id: integrationId,
-      from: HealthStatusSchema,
-      to: HealthStatusSchema,
-      payload: T.Union([AnyObject('The probe body, or {error}'), T.Null()]),
-    }),
-  ),
+  'integration.health_changed': HealthChanged('IntegrationHealthChangedEvent'),
+  // The v2 guide's names: delivered only to subscribers naming them exactly (TOPIC_ALIASES).
+  'integration.rotated': KeyRotated('IntegrationRotatedEvent'),
+  'integration.health_change': HealthChanged('IntegrationHealthChangeEvent'),
 } as const satisfies Record<string, TSchema>;
+
+/**
+ * Topics delivered under a second name (SPEC §16): the bus publishes the canonical name
+ * (the v2 server's); a subscriber that names the alias exactly (the v2 guide's name) gets
+ * the same event under the alias instead — once, never both.
+ */
+export const TOPIC_ALIASES = {
+  'integration.rotated': 'integration.key_rotated',
+  'integration.health_change': 'integration.health_changed',
+} as const satisfies Partial<Record<keyof typeof TOPIC_SCHEMAS, keyof typeof TOPIC_SCHEMAS>>;
 
 type TopicSchemas = typeof TOPIC_SCHEMAS;
 

@@ -1,4 +1,5 @@
-import { at, AnyObject, count, idOf, named, REASON, T, type Static, withOptions } from './kit.js';
+import { at, AnyObject, count, idOf, named, nullable, REASON, T, type Static, withOptions } from './kit.js';
+import { McpServer, MemoryPolicySchema, PermissionModeSchema, SessionAccessSchema, SPAWN_PROFILE_FIELDS } from './profile.js';
 import { ScopeSchema } from './scopes.js';
 
 export const HealthStatusSchema = named(
@@ -7,12 +8,11 @@ export const HealthStatusSchema = named(
 );
 export type HealthStatus = Static<typeof HealthStatusSchema>;
 
-/** `max_sessions` of an integration registered without one; 0 means it may create none. */
-export const DEFAULT_MAX_SESSIONS = 10;
+/** The largest `max_sessions`; absent or null means no per-integration cap (SPEC §16). */
 export const MAX_SESSIONS_LIMIT = 1000;
 /** Longest grace a rotated key may keep (7 days). */
 export const MAX_GRACE_SECONDS = 604_800;
-/** Scopes of an integration registered without `scopes` (SPEC §3). */
+/** Scopes of an integration registered without `scopes`, or with `[]` (SPEC §3, v2). */
 export const DEFAULT_SCOPES = ['session:read', 'event:subscribe:session.*'] as const;
 
 /** A registered integration; never a key or a hash (SPEC §4). */
@@ -32,35 +32,47 @@ export const Integration = named(
       health_last_seen: T.Optional(at('Last successful health probe')),
       created_at: at('Registration time'),
       rotated_at: T.Optional(at('Last key rotation')),
-      max_sessions: count('Most sessions it may have at once'),
+      max_sessions: nullable(T.Integer({ minimum: 0, description: 'Most live sessions it may have at once; null: no cap (SPEC §16)' })),
+      session_access: SessionAccessSchema,
+      default_provider_id: T.Optional(T.String({ description: 'Provider of a create without provider_id' })),
+      default_model: T.Optional(T.String({ description: 'Model of a create without model, for default_provider_id' })),
+      permission_mode: PermissionModeSchema,
+      system_prompt: T.Optional(T.String({ description: "Appended to its agents' system prompt" })),
+      mcp_servers: T.Array(McpServer, { description: 'MCP servers its agent sessions get' }),
+      memory_policy: MemoryPolicySchema,
+      agent_id: T.Optional(T.String({ description: 'Stored for v2 clients; unused here' })),
     },
     { description: 'A registered integration; never a key or a hash (SPEC §4)' },
   ),
 );
 export type Integration = Static<typeof Integration>;
 
-// ASCII letters, digits, space, `.`, `_`, `-`; starts and ends with a visible character.
-// ASCII only, so no two names look alike (homoglyphs, bidi overrides) in a CLI or a log.
+// Any printable text (SPEC §16: v2 takes any name): no control characters, no line or
+// paragraph separators, no bidi embedding/override/isolate controls (they reorder what a
+// CLI or a log shows), no lone surrogates, and not only spaces.
 const NAME = T.String({
-  description: 'Unique; ASCII letters, digits, space, ".", "_", "-"',
+  description: 'Unique; 1–64 printable characters',
   minLength: 1,
   maxLength: 64,
-  pattern: '^[A-Za-z0-9](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$',
-  [REASON]: 'only ASCII letters, digits, space, ".", "_" and "-", starting with a letter or digit and not ending in a space',
+  pattern: '^(?=.*\\S)[^\\p{Cc}\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069\\uD800-\\uDFFF]+$',
+  [REASON]: 'must be 1–64 printable characters (no control characters, not only spaces)',
 });
 const BASE_URL = T.String({
   description: 'http(s) URL with a host, no credentials, query or fragment; set together with route_prefix, or neither ("")',
   maxLength: 2048,
   format: 'base-url',
 });
+// A `_` prefix passes the schema so the registry can answer it 409 reserved (SPEC §16, v2).
 const ROUTE_PREFIX = T.String({
-  description: 'Slug; names starting with "_" are reserved; "" for none',
-  pattern: '^(|[a-z0-9][a-z0-9-]{0,62})$',
-  [REASON]: '1–63 lower-case letters, digits and "-", starting with a letter or digit (names starting with "_" are reserved)',
+  description: 'Slug; names starting with "_" are reserved (409); "" for none',
+  pattern: '^(|_[a-z0-9_-]{0,62}|[a-z0-9][a-z0-9-]{0,62})$',
+  [REASON]: '1–63 lower-case letters, digits and "-", starting with a letter or digit',
 });
 const SCOPES = T.Array(ScopeSchema, { maxItems: 64 });
 const VERSION = T.String({ maxLength: 64, pattern: '^[^\\p{Cc}\\p{Cf}]*$', [REASON]: 'must not contain control characters' });
-const MAX_SESSIONS = T.Integer({ minimum: 0, maximum: MAX_SESSIONS_LIMIT });
+const MAX_SESSIONS = nullable(
+  T.Integer({ minimum: 0, maximum: MAX_SESSIONS_LIMIT, description: 'Opt-in cap on its live sessions; absent or null: none (SPEC §16)' }),
+);
 
 /** `POST /integrations` (SPEC §4). Unknown fields are ignored. */
 export const RegisterIntegrationRequest = named(
@@ -69,9 +81,13 @@ export const RegisterIntegrationRequest = named(
     name: NAME,
     base_url: T.Optional(BASE_URL),
     route_prefix: T.Optional(ROUTE_PREFIX),
-    scopes: T.Optional(withOptions(SCOPES, { description: 'Default ["session:read", "event:subscribe:session.*"]; unknown scopes are a 400' })),
+    scopes: T.Optional(
+      withOptions(SCOPES, { description: 'Absent or []: ["session:read", "event:subscribe:session.*"]; unknown scopes are a 400' }),
+    ),
     version: T.Optional(VERSION),
-    max_sessions: T.Optional(withOptions(MAX_SESSIONS, { default: DEFAULT_MAX_SESSIONS })),
+    max_sessions: T.Optional(MAX_SESSIONS),
+    session_access: T.Optional(withOptions(SessionAccessSchema, { default: 'shared' })),
+    ...SPAWN_PROFILE_FIELDS,
   }),
 );
 export type RegisterIntegrationRequest = Static<typeof RegisterIntegrationRequest>;
@@ -86,7 +102,9 @@ export const UpdateIntegrationRequest = named(
       scopes: T.Optional(SCOPES),
       version: T.Optional(VERSION),
       enabled: T.Optional(T.Boolean({ description: 'false refuses its key and closes its sockets (4001)' })),
-      max_sessions: T.Optional(MAX_SESSIONS),
+      max_sessions: T.Optional(withOptions(MAX_SESSIONS, { description: 'null removes the cap' })),
+      session_access: T.Optional(withOptions(SessionAccessSchema, { description: 'Narrowing to "own" closes its open sockets (4003)' })),
+      ...SPAWN_PROFILE_FIELDS,
     },
     { description: 'Any subset; absent fields stay as they are' },
   ),

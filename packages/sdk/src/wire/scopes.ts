@@ -12,8 +12,33 @@ export const FIXED_SCOPES = [
 ] as const;
 
 export type FixedScope = (typeof FIXED_SCOPES)[number];
+
+/**
+ * The opendray-v2 server's spellings of our scopes (SPEC §16): stored and returned as
+ * given, and granting what they alias (`providers:update` is v2's "update the provider
+ * CLI" scope; here its only counterpart is the config PATCH).
+ */
+export const SCOPE_ALIASES = {
+  'providers:write': 'provider:write',
+  'providers:update': 'provider:write',
+} as const satisfies Record<string, FixedScope>;
+
+/**
+ * Scopes the v2 server knows for features this gateway does not have (memory, the
+ * database tool): accepted at registration, stored and returned, granting nothing
+ * (SPEC §16), so a v2 registration script runs unchanged.
+ */
+export const INERT_SCOPES = ['memory:read', 'memory:write', 'db:read', 'db:write', 'db:signed'] as const;
+
+/** Every v2 scope string beyond ours. */
+export const V2_SCOPES = ['providers:write', 'providers:update', ...INERT_SCOPES] as const;
+
+export type V2Scope = (typeof V2_SCOPES)[number];
 export type EventScope = `event:subscribe:${string}`;
-export type Scope = FixedScope | EventScope;
+export type Scope = FixedScope | EventScope | V2Scope;
+
+/** What a scope string acts as: its alias target, or itself. */
+const canonicalScope = (s: string): string => (Object.hasOwn(SCOPE_ALIASES, s) ? SCOPE_ALIASES[s as keyof typeof SCOPE_ALIASES] : s);
 
 const EVENT_PREFIX = 'event:subscribe:';
 /** A topic or topic pattern: dotted lower-case words, optionally ending in `.*`, or `*` (SPEC §6). */
@@ -32,9 +57,12 @@ export function isTopicPattern(s: string): boolean {
 /**
  * The one scope matcher (SPEC §3), used by the gateway and the SDK alike: a granted scope
  * ending in `.*` or `:*` grants every scope that starts with what precedes the `*`;
- * otherwise only an exact match.
+ * otherwise only an exact match. v2 aliases match as the scope they alias, on both sides
+ * (SPEC §16: `providers:write` grants `provider:write`).
  */
-export function scopeGrants(granted: string, wanted: string): boolean {
+export function scopeGrants(grantedScope: string, wantedScope: string): boolean {
+  const granted = canonicalScope(grantedScope);
+  const wanted = canonicalScope(wantedScope);
   if (granted === wanted) return true;
   if (granted.endsWith('.*') || granted.endsWith(':*')) return wanted.startsWith(granted.slice(0, -1));
   return false;
@@ -47,7 +75,7 @@ export function hasScope(granted: readonly string[], wanted: string): boolean {
 
 /** Whether `s` is a scope string an integration can be granted; typos are rejected (SPEC §3). */
 export function isKnownScope(s: string): s is Scope {
-  if ((FIXED_SCOPES as readonly string[]).includes(s)) return true;
+  if ((FIXED_SCOPES as readonly string[]).includes(s) || (V2_SCOPES as readonly string[]).includes(s)) return true;
   return s.startsWith(EVENT_PREFIX) && isTopicPattern(s.slice(EVENT_PREFIX.length));
 }
 
@@ -71,9 +99,10 @@ export const ScopeSchema = named(
   'Scope',
   T.Unsafe<Scope>({
     type: 'string',
-    description: 'A fixed scope, or event:subscribe:<topic> (SPEC §3)',
+    description:
+      'A fixed scope, a v2 scope (SPEC §16: providers:write and providers:update alias provider:write; memory:*, db:* grant nothing), or event:subscribe:<topic> (SPEC §3)',
     // One pattern, not a union: the same rule, and no failing branch to pay for on every scope.
-    pattern: `^(?:${FIXED_SCOPES.join('|')}|${EVENT_PREFIX}${TOPIC_PATTERN_SOURCE})$`,
+    pattern: `^(?:${[...FIXED_SCOPES, ...V2_SCOPES].join('|')}|${EVENT_PREFIX}${TOPIC_PATTERN_SOURCE})$`,
     maxLength: EVENT_PREFIX.length + MAX_TOPIC_CHARS,
     [REASON]: 'unknown scope',
   }),

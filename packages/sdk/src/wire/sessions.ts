@@ -22,6 +22,8 @@ export const Session = named(
       rows: size('Terminal rows'),
       origin: T.Union([T.Literal('operator'), T.Literal('integration')]),
       integration_id: T.Optional(T.String({ description: 'The integration that created it' })),
+      private: T.Optional(T.Boolean({ description: 'true: no integration but its creator sees it (SPEC §3)' })),
+      model: T.Optional(T.String({ description: 'The model asked for at create (or the integration\'s default_model)' })),
       created_at: at('Creation time'),
       started_at: at('Last (re)start'),
       ended_at: T.Optional(at('When it stopped or ended')),
@@ -47,9 +49,9 @@ export const CreateSessionRequest = named(
   'CreateSessionRequest',
   T.Object(
     {
-      provider_id: T.Optional(nullable(T.String({ description: 'Default "shell"', maxLength: 64 }))),
+      provider_id: T.Optional(nullable(T.String({ description: 'Default the integration\'s default_provider_id, else "shell"; "" counts as absent', maxLength: 64 }))),
       name: T.Optional(
-        nullable(T.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL, [REASON]: 'must be 1–128 printable characters' })),
+        nullable(T.String({ maxLength: 128, pattern: NO_CONTROL, description: '"" counts as absent', [REASON]: 'must be at most 128 printable characters' })),
       ),
       cwd: T.Optional(nullable(T.String({ description: 'An existing absolute directory; default the workspace root', maxLength: 4096 }))),
       args: T.Optional(
@@ -67,9 +69,17 @@ export const CreateSessionRequest = named(
       ),
       cols: T.Optional(withOptions(size('Terminal columns'), { default: DEFAULT_COLS })),
       rows: T.Optional(withOptions(size('Terminal rows'), { default: DEFAULT_ROWS })),
-      model: T.Optional(nullable(T.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL, [REASON]: 'must be 1–256 printable characters' }))),
+      model: T.Optional(
+        nullable(T.String({ maxLength: 256, pattern: NO_CONTROL, description: '"" counts as absent', [REASON]: 'must be at most 256 printable characters' })),
+      ),
+      private: T.Optional(
+        T.Boolean({ description: "true: no integration sees it but the one creating it (an operator's private session; SPEC §3)" }),
+      ),
     },
-    { description: 'SPEC §5.2' },
+    {
+      description:
+        'SPEC §5.2; null or "" counts as absent for the strings (v2 clients send Go\'s zero values); provider_id defaults to the integration\'s default_provider_id, else "shell"',
+    },
   ),
 );
 export type CreateSessionRequest = Static<typeof CreateSessionRequest>;
@@ -93,21 +103,22 @@ export const MAX_INPUT_KEYS = 256;
 
 const wellFormed = (description: string) =>
   T.String({ description, pattern: WELL_FORMED, [REASON]: 'must be valid UTF-8 (contains a lone surrogate)' });
-const INPUT_FORMS = [
-  T.Object({ data: wellFormed('Raw bytes as a string, written as is') }),
-  T.Object({ text: wellFormed("A message: typed, then submitted with the provider's submit key") }),
-  T.Object({ keys: T.Array(NamedKey, { description: 'Named keys, pressed in order', minItems: 1, maxItems: MAX_INPUT_KEYS }) }),
-] as const;
 
-/** `POST /sessions/{id}/input`: exactly one of `data`, `text` or `keys` (SPEC §5.6). */
+/**
+ * `POST /sessions/{id}/input` (SPEC §5.6, §16): `data` (raw bytes as a string), `text` (a
+ * message, submitted) or `keys`. When several are given the first of data, text, keys wins
+ * (v2 reads only `data`); `{}` is a no-op (204).
+ */
 export const InputRequest = named(
   'InputRequest',
-  T.Unsafe<Static<(typeof INPUT_FORMS)[number]>>({
-    type: 'object',
-    description: 'Exactly one of data (raw bytes as a string), text (a message, submitted) or keys (SPEC §5.6)',
-    oneOf: [...INPUT_FORMS],
-    [REASON]: 'exactly one of data, text, keys is required',
-  }),
+  T.Object(
+    {
+      data: T.Optional(wellFormed('Written as is; wins over text and keys')),
+      text: T.Optional(wellFormed("Typed, then submitted with the provider's submit key; wins over keys")),
+      keys: T.Optional(T.Array(NamedKey, { maxItems: MAX_INPUT_KEYS, description: 'Named keys, sent in order' })),
+    },
+    { description: 'data, text or keys; the first of them present wins; {} is a no-op (SPEC §5.6, §16)' },
+  ),
 );
 export type InputRequest = Static<typeof InputRequest>;
 
@@ -144,6 +155,11 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 export const ListSessionsQuery = T.Object({
   state: T.Optional(withOptions(SessionStateSchema, { description: 'Only sessions in this state' })),
   provider_id: T.Optional(T.String({ description: 'Only sessions of this provider' })),
+  include: T.Optional(
+    T.Literal('shared', {
+      description: "For an integration: also the operator's sessions it may see (SPEC §3); without it, only its own (v2)",
+    }),
+  ),
 });
 /** Query of `GET /sessions/{id}/buffer` and of the stream. */
 export const SinceQuery = T.Object({

@@ -1,4 +1,4 @@
-import { count, named, T, type Static } from './kit.js';
+import { count, named, T, type Static, withOptions } from './kit.js';
 import { SessionStateSchema, SinceQuery } from './sessions.js';
 
 /** The subprotocol name a client offers to get the v2 stream. */
@@ -16,12 +16,12 @@ export const StreamServerControl = named(
       T.Object({ type: T.Literal('resize'), cols: T.Integer(), rows: T.Integer() }),
       T.Object({
         type: T.Literal('ended'),
-        exit_code: ExitCode,
+        exit_code: T.Optional(withOptions(ExitCode, { description: 'Absent when the session is deleted, unknown or not visible (then close 1001)' })),
         signal: T.Optional(T.Union([T.String(), T.Null()])),
-        cursor: count('Final cursor'),
+        cursor: T.Optional(count('Final cursor; absent like exit_code')),
         state: T.Optional(
           T.Union([T.Literal('ended'), T.Literal('stopped'), T.Literal('interrupted')], {
-            description: 'How it ended: by itself, stopped, or interrupted by a gateway shutdown',
+            description: 'How it ended: by itself, stopped, or interrupted by a gateway shutdown; absent like exit_code',
           }),
         ),
       }),
@@ -42,7 +42,13 @@ export type StreamServerControl = Static<typeof StreamServerControl>;
 /** The one text frame a default-mode `/stream` sends: the end of the process. */
 export const StreamEnded = named(
   'StreamEnded',
-  T.Object({ type: T.Literal('ended'), exit_code: ExitCode }, { description: 'Default-mode /stream: the process ended (then close 1000)' }),
+  T.Object(
+    {
+      type: T.Literal('ended'),
+      exit_code: T.Optional(withOptions(ExitCode, { description: 'Absent when the session is deleted, unknown or not visible (SPEC §16)' })),
+    },
+    { description: 'Default-mode /stream: the process ended (then close 1000), or the session is gone (then close 1001)' },
+  ),
 );
 export type StreamEnded = Static<typeof StreamEnded>;
 

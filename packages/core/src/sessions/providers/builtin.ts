@@ -1,3 +1,4 @@
+import { moreAgentManifests } from './builtin-agents.js';
 import type { ConfigField, ProviderManifest } from './types.js';
 
 // The model is the one field an integration may set (for its own sessions): a request may pick it anyway (SPEC §5.2).
@@ -8,9 +9,16 @@ const apiKey = (envName: string): ConfigField => ({
   secret: true,
   description: `API key, passed to the agent as ${envName}`,
 });
+// v2's authType (SPEC §16): "env" leaves the login to the CLI itself and passes no api_key.
+const authType: ConfigField = {
+  type: 'string',
+  enum: ['env', 'custom'],
+  description: 'env: the CLI logs in by itself (api_key is not passed); custom or unset: api_key is passed',
+};
 
 /**
- * The built-in providers (SPEC §5.1): `shell`, `claude`, `codex`, `gemini`. Resume
+ * The built-in providers (SPEC §5.1): `shell`, `claude`, `codex`, `gemini`, and the v2
+ * providers that are agent CLIs on npm, `grok` and `opencode` (./builtin-agents.ts). Resume
  * arguments follow what each real CLI supports (docs/providers.md):
  * - claude is told the gateway's id at spawn (`--session-id`, a UUID) and resumes it (`--resume`);
  * - codex picks its own ids, so a restart resumes the newest conversation (`codex resume --last`);
@@ -47,6 +55,9 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       config_schema: {
         model,
         api_key: apiKey('ANTHROPIC_API_KEY'),
+        auth_type: authType,
+        bypass_permissions: { type: 'boolean', description: "v2's bypassPermissions: passed as --dangerously-skip-permissions (admin only)" },
+        max_turns: { type: 'number', description: "v2's maxTurns: stored only (the interactive CLI has no turn limit)" },
         permission_mode: {
           type: 'string',
           enum: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -55,7 +66,7 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
         },
         extra_args: extraArgs,
       },
-      config_flags: { model: '--model', permission_mode: '--permission-mode' },
+      config_flags: { model: '--model', permission_mode: '--permission-mode', bypass_permissions: '--dangerously-skip-permissions' },
       config_env: { api_key: 'ANTHROPIC_API_KEY' },
       config_args: 'extra_args',
       refuse_args: [
@@ -81,6 +92,7 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       config_schema: {
         model,
         api_key: apiKey('OPENAI_API_KEY'),
+        auth_type: authType,
         sandbox: {
           type: 'string',
           enum: ['read-only', 'workspace-write', 'danger-full-access'],
@@ -148,5 +160,6 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       refuse_args: ['--yolo', '-y', '--extensions', '-e', '--allowed-mcp-server-names', '--include-directories'],
       refuse_env: ['GEMINI_CLI_SYSTEM_SETTINGS_PATH', 'GEMINI_CLI_SYSTEM_DEFAULTS_PATH', 'GEMINI_SANDBOX', 'SEATBELT_PROFILE'],
     },
+    ...moreAgentManifests(),
   ];
 }

@@ -29,11 +29,15 @@ function fieldSchema(field: ConfigField, nullable: boolean): Record<string, unkn
 
 /**
  * The schema of a `PATCH /providers/{id}/config` body, derived from the manifest's
- * `config_schema` (SPEC §5.1): only its fields and `enabled`, each of its type; a secret
- * may also be echoed back as `"********"`.
+ * `config_schema` (SPEC §5.1): only its fields, `enabled` and `command` (v2's key for the
+ * executable; null goes back to the manifest's), each of its type; a secret may also be
+ * echoed back as `"********"`.
  */
 export function configPatchSchema(manifest: ProviderManifest): TSchema {
-  const properties: Record<string, unknown> = { enabled: { type: 'boolean' } };
+  const properties: Record<string, unknown> = {
+    enabled: { type: 'boolean' },
+    command: { type: ['string', 'null'], minLength: 1, maxLength: MAX_STRING, pattern: NO_NUL, [REASON]: 'must be a command of 1–4096 characters, without NUL' },
+  };
   for (const [key, field] of Object.entries(manifest.config_schema)) {
     const value = fieldSchema(field, true);
     properties[key] = field.secret && field.type !== 'string' ? { anyOf: [value, { const: REDACTED }] } : value;
@@ -65,7 +69,7 @@ export function applyConfigPatch(manifest: ProviderManifest, current: StoredConf
   const next: StoredConfig = { ...current };
   for (const [key, value] of Object.entries(body)) {
     if (value === null) delete next[key];
-    else if (key !== 'enabled' && manifest.config_schema[key]!.secret && value === REDACTED) continue;
+    else if (manifest.config_schema[key]?.secret && value === REDACTED) continue;
     else next[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
   }
   return next;
@@ -85,6 +89,7 @@ export function effectiveConfig(manifest: ProviderManifest, stored: StoredConfig
 /** The config as an API response shows it; secrets become `"********"` when `redact`. */
 export function viewConfig(manifest: ProviderManifest, stored: StoredConfig, redact: boolean): Record<string, unknown> {
   const config = effectiveConfig(manifest, stored);
+  if (typeof stored.command === 'string') config.command = stored.command;
   if (redact) {
     for (const [key, field] of Object.entries(manifest.config_schema)) {
       if (field.secret && key in config) config[key] = REDACTED;

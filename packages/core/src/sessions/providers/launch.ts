@@ -1,5 +1,7 @@
 import { badRequest } from '../../errors.js';
+import type { SpawnProfile } from '../../integrations/profile.js';
 import { effectiveConfig, type StoredConfig } from './config.js';
+import { renderProfile } from './profile-launch.js';
 import type { ProviderManifest } from './types.js';
 
 /** What a session asks of its provider at spawn or restart. */
@@ -14,6 +16,8 @@ export interface LaunchRequest {
   agentSessionId: string;
   /** true on `POST /sessions/{id}/start` of a session that ran before. */
   resume: boolean;
+  /** The creating integration's spawn profile (SPEC §16); absent for the operator's sessions. */
+  profile?: SpawnProfile;
 }
 
 /** The command line and environment a PTY is spawned with. */
@@ -22,6 +26,11 @@ export interface LaunchSpec {
   args: string[];
   env: Record<string, string>;
   submitKey: string;
+  /**
+   * Files the profile needs (an MCP config…), to be written into the session's scratch
+   * directory before the spawn; `{scratch_dir}` in `args` and `env` names that directory.
+   */
+  files: Array<{ name: string; content: string }>;
 }
 
 const MAX_ARGS = 64;
@@ -29,9 +38,9 @@ const PLACEHOLDER = /\{agent_session_id\}/g;
 
 /**
  * Builds the argv and environment of one launch, deterministically:
- * `command [resume args if prepend] manifest.args config-flags config-args [resume args] request.args`
- * and env `manifest.env < config env < request env`. Throws 400 naming the field for a
- * request the provider cannot honour.
+ * `command [resume args if prepend] manifest.args config-flags config-args profile-args [resume args] request.args`
+ * and env `manifest.env < config env < request env < profile env`. Throws 400 naming the
+ * field for a request the provider cannot honour.
  */
 export function buildLaunch(manifest: ProviderManifest, stored: StoredConfig, command: string, req: LaunchRequest): LaunchSpec {
   if (!Array.isArray(req.args) || req.args.length > MAX_ARGS || req.args.some((a) => typeof a !== 'string')) {
@@ -44,6 +53,11 @@ export function buildLaunch(manifest: ProviderManifest, stored: StoredConfig, co
       throw badRequest(`model: provider "${manifest.id}" has no model setting`);
     }
     config.model = req.model;
+  }
+  const profile = renderProfile(manifest, req.profile);
+  for (const [key, value] of Object.entries(profile.config)) {
+    if (value === undefined) delete config[key];
+    else config[key] = value;
   }
 
   const flags: string[] = [];
@@ -61,14 +75,17 @@ export function buildLaunch(manifest: ProviderManifest, stored: StoredConfig, co
     a.replace(PLACEHOLDER, req.agentSessionId),
   );
   const args = spec?.prepend
-    ? [...resumeArgs, ...manifest.args, ...flags, ...extra, ...req.args]
-    : [...manifest.args, ...flags, ...extra, ...resumeArgs, ...req.args];
+    ? [...resumeArgs, ...manifest.args, ...flags, ...extra, ...profile.args, ...req.args]
+    : [...manifest.args, ...flags, ...extra, ...profile.args, ...resumeArgs, ...req.args];
 
   const env: Record<string, string> = { ...manifest.env };
   for (const [key, name] of Object.entries(manifest.config_env ?? {})) {
     const value = config[key];
+    // v2's `authType: "env"`: the agent logs in on its own; a stored API key is not passed.
+    if (config.auth_type === 'env' && manifest.config_schema[key]?.secret) continue;
     if (value !== undefined) env[name] = Array.isArray(value) ? value.join(' ') : String(value);
   }
-  Object.assign(env, req.env);
-  return { command, args, env, submitKey: manifest.submit_key };
+  // The profile's variables are the operator's decision: a request cannot replace them.
+  Object.assign(env, req.env, profile.env);
+  return { command, args, env, submitKey: manifest.submit_key, files: profile.files };
 }

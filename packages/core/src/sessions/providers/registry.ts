@@ -9,9 +9,11 @@ import { applyConfigPatch, configValidator, isEnabled, viewConfig, type StoredCo
 import { assertIntegrationMayPatch, layerOwner, overrideKey, pinnedFields, withOverrides } from './config-access.js';
 import { buildLaunch, type LaunchRequest, type LaunchSpec } from './launch.js';
 import { createProber } from './probe.js';
+import { profileFlags, renderProfile } from './profile-launch.js';
 import { providerRoutes } from './routes.js';
 import type { ProviderManifest } from './types.js';
 import { mergeProviderDefinitions } from './validate.js';
+import { commandOf, v2Manifest, withV2ConfigKeys } from './v2-config.js';
 import { findExecutable } from './which.js';
 import { createKeyedQueue } from '../../serial-queue.js';
 
@@ -78,7 +80,9 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
   };
 
   const view = async (manifest: ProviderManifest, principal: Principal | null): Promise<Provider> => {
-    const [stored, runtime] = await Promise.all([layeredConfig(manifest, layerOwner(principal)), prober.runtime(manifest)]);
+    const stored = await layeredConfig(manifest, layerOwner(principal));
+    // The executable is the global config's (v2's `command` key, admin-only), never a layer's.
+    const runtime = await prober.runtime({ ...manifest, command: commandOf(manifest, await configOf(manifest.id)) });
     return {
       id: manifest.id,
       display_name: manifest.display_name,
@@ -87,6 +91,7 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       // Secrets are never returned to integration principals (SPEC §3); the admin sees them.
       config: viewConfig(manifest, stored, principal?.kind !== 'admin'),
       runtime,
+      manifest: v2Manifest(manifest, stored),
     };
   };
 
@@ -104,13 +109,18 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
     const manifest = byId.get(id);
     if (!manifest) return Promise.reject(notFound('provider'));
     const owner = layerOwner(principal);
-    if (!owner) return update(id, (current) => applyConfigPatch(manifest, current, body));
+    let renamed: unknown;
     try {
-      assertIntegrationMayPatch(manifest, body);
+      // v2's camelCase keys are aliases (SPEC §16): an alias of an admin-only field is admin-only too.
+      renamed = withV2ConfigKeys(manifest, body);
+      if (owner) {
+        assertIntegrationMayPatch(manifest, body);
+        assertIntegrationMayPatch(manifest, renamed);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    return update(overrideKey(id, owner), (current) => applyConfigPatch(manifest, current, body));
+    return update(owner ? overrideKey(id, owner) : id, (current) => applyConfigPatch(manifest, current, renamed));
   };
 
   const registry: ProviderRegistry = {
@@ -120,14 +130,19 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       const manifest = typeof id === 'string' ? byId.get(id) : undefined;
       if (!manifest) throw badRequest(`provider_id: unknown provider ${JSON.stringify(String(id).slice(0, 64))}`);
       const global = await configOf(id);
+      // What the operator pinned: set fields of the global config, and what the integration's
+      // spawn profile sets (its permission mode, prompt, MCP config): request args override neither (SPEC §15, §16).
+      const profile = renderProfile(manifest, req.profile);
       const pinned = pinnedFields(manifest, global);
+      for (const key of Object.keys(profile.config)) pinned.add(key);
       checkRequestEnv(manifest, req.env, pinned);
-      checkRequestArgs(manifest, pinned, req.args);
+      checkRequestArgs(manifest, pinned, req.args, profileFlags(profile.args));
       const stored = await layeredConfig(manifest, integrationId);
-      const spec = buildLaunch(manifest, stored, manifest.command, req);
+      const command = commandOf(manifest, global);
+      const spec = buildLaunch(manifest, stored, command, req);
       if (!isEnabled(manifest, global)) throw conflict(`provider "${id}" is disabled`);
-      const path = await findExecutable(manifest.command);
-      if (!path) throw conflict(`provider "${id}": command "${manifest.command}" is not installed (not found on PATH)`);
+      const path = await findExecutable(command);
+      if (!path) throw conflict(`provider "${id}": command "${command}" is not installed (not found on PATH)`);
       return { ...spec, command: path };
     },
     async forgetIntegration(integrationId) {

@@ -4,6 +4,7 @@ import { notFound } from '../../errors.js';
 import { IdParams } from '../../http/params.js';
 import { defineRoute, json, type Route } from '../../http/route.js';
 import type { ProviderManifest } from './types.js';
+import { assertMayPatchV2Fields } from './v2-config.js';
 
 /** What the provider routes need from the registry. */
 export interface ProviderRouteDeps {
@@ -65,6 +66,7 @@ export function providerRoutes(deps: ProviderRouteDeps): Route[] {
       response: { 200: Provider },
       async handler({ params, principal, body }) {
         const manifest = find(params.id);
+        assertMayPatchV2Fields(principal, body);
         await deps.patch(manifest.id, body, principal);
         return json(await deps.view(manifest, principal));
       },

@@ -7,8 +7,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const FIELD_TYPES: readonly ConfigField['type'][] = ['string', 'number', 'boolean', 'string[]'];
 const MAX_ARGS = 256;
 const MAX_STRING = 4096;
-/** Reserved: `enabled` is toggled through the same PATCH as the config (docs/providers.md). */
-const RESERVED_KEYS = new Set(['enabled']);
+/** Reserved: `enabled` and `command` are set through the same PATCH as the config (docs/providers.md). */
+const RESERVED_KEYS = new Set(['enabled', 'command']);
 
 /**
  * The effective provider list: the built-ins, with the operator's definitions merged over
@@ -102,7 +102,7 @@ export function validateManifest(m: Partial<ProviderManifest>, at: string): Prov
 }
 
 function checkField(key: string, field: ConfigField, fail: (field: string, why: string) => never): void {
-  if (!CONFIG_KEY.test(key) || RESERVED_KEYS.has(key)) fail(key, `is not an allowed config key (must match ${CONFIG_KEY}, not "enabled")`);
+  if (!CONFIG_KEY.test(key) || RESERVED_KEYS.has(key)) fail(key, `is not an allowed config key (must match ${CONFIG_KEY}, not "enabled" or "command")`);
   if (!isPlainObject(field)) fail(key, 'must be an object');
   if (!FIELD_TYPES.includes(field.type)) fail(`${key}.type`, `must be one of ${FIELD_TYPES.join(', ')}`);
   if (field.secret !== undefined && typeof field.secret !== 'boolean') fail(`${key}.secret`, 'must be a boolean');

@@ -22,7 +22,8 @@ export interface BwrapOptions {
  * The bubblewrap sandbox (SPEC §15): its own PID and IPC namespaces, dies with the
  * gateway, no capabilities; the system read-only; hidden: the data dir, the config file
  * and the gateway's `/proc` entry (a fresh `/proc` shows only the sandbox's processes);
- * writable: the session's cwd and HOME; for an integration's session the operator's HOME
+ * writable: the session's cwd and HOME; read-only: its scratch directory (spawn-profile
+ * files); for an integration's session the operator's HOME
  * is hidden too, except the directories its program and node live in (read-only), and
  * PATH loses the entries that are no longer there. The network is shared (agents call
  * their APIs). No `--new-session`: a new terminal session would cost the shell its
@@ -55,6 +56,8 @@ export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
       const home = await existing(launch.home);
       const writable = [launch.cwd, ...(home?.dir ? [home.path] : [])];
       const privateDirs = (await Promise.all(['/tmp', '/var/tmp'].map(existing))).flatMap((d) => (d?.dir ? [d.path] : []));
+      // The session's own read-only places (its scratch directory), by real path; bound after the private /tmp.
+      const readOnly = (await Promise.all((launch.readOnly ?? []).map(existing))).flatMap((d) => (d ? [d.path] : []));
       const env = { ...launch.env };
       if (integration && env.PATH !== undefined) env.PATH = visiblePath(env.PATH, hidden, [...exposed, ...writable]);
       return {
@@ -64,7 +67,7 @@ export function createBwrapSandbox(options: BwrapOptions): SessionSandbox {
           '--unshare-pid',
           '--unshare-ipc',
           ...(root ? ['--cap-drop', 'ALL'] : []),
-          ...mountArgs({ writable, hidden, exposed, privateDirs }),
+          ...mountArgs({ writable, hidden, exposed, privateDirs, readOnly }),
           '--chdir', launch.cwd,
           '--',
           ...foreground,

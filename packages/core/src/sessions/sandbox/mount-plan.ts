@@ -22,6 +22,11 @@ export interface MountRequest {
   exposed: readonly string[];
   /** System directories that get a private, empty tmpfs (`/tmp`, `/var/tmp` where they exist). */
   privateDirs: readonly string[];
+  /**
+   * Read-only wherever they are, over a private dir or a hide: the gateway wrote them for
+   * this session alone (its scratch directory). @default []
+   */
+  readOnly?: readonly string[];
 }
 
 type Mount = { path: string; rank: number; args: string[] };
@@ -55,6 +60,7 @@ export function mountArgs(req: MountRequest): string[] {
     const inWritable = req.writable.some((w) => within(path, w));
     if (hiddenHere && !inHard && !inWritable) mounts.push({ path, rank: 1, args: ['--ro-bind', path, path] });
   }
+  for (const path of req.readOnly ?? []) mounts.push({ path, rank: 2, args: ['--ro-bind', path, path] });
   mounts.sort((a, b) => depth(a.path) - depth(b.path) || a.rank - b.rank);
   return [
     '--ro-bind', '/', '/',

@@ -14,6 +14,11 @@ export interface SandboxLaunch {
   home: string;
   /** Who the session belongs to: integration sessions also lose sight of the operator's HOME. */
   origin: 'operator' | 'integration';
+  /**
+   * Read-only inside, wherever they are (a private `/tmp` would hide them): the session's
+   * scratch directory with the files its spawn profile needs (an MCP config; SPEC §16).
+   */
+  readOnly?: readonly string[];
 }
 
 /** What the PTY actually runs. */
