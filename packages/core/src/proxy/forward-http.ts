@@ -60,7 +60,9 @@ export function forwardHttp(
           ? new GatewayError('upstream_timeout', `integration ${integration.route_prefix} did not answer in time`)
           : reason === 'unsendable'
             ? new GatewayError('validation_failed', `the request cannot be forwarded: ${err.message}`)
-            : new GatewayError('upstream_error', `integration ${integration.route_prefix} is unreachable`, { cause: err });
+            : reason === 'protocol'
+              ? new GatewayError('upstream_error', `integration ${integration.route_prefix} ${err.message}`)
+              : new GatewayError('upstream_error', `integration ${integration.route_prefix} is unreachable`, { cause: err });
       ctx.logger.warn('proxy upstream failed', { integration_id: integration.id, request_id: rc.requestId, code: failure.code, error: err });
       if (res.headersSent || res.destroyed) return;
       // An upload still arriving is not worth reading just to throw away.

@@ -59,7 +59,7 @@ export function createHttpProxyEngine(): ProxyEngine {
             pr.destroy();
           });
           // A 101 (or a silent close) to a plain request is a broken upstream: 502, never a hang.
-          watchPlainExchange(pr, (why) => exchange.onError(new Error(why), 'upstream'));
+          watchPlainExchange(pr, (why) => exchange.onError(new Error(why), 'protocol'));
         },
         onProxyRes(upstream) {
           proxyRes = upstream;

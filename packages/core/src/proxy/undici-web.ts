@@ -116,6 +116,10 @@ function forward(agent: Agent, req: IncomingMessage, res: ServerResponse, { head
       if (headed) return void res.destroy();
       if (res.destroyed) return;
       const code = (err as { code?: string }).code;
+      // undici refuses a 101 to a plain request with this socket error; say what happened.
+      if (code === 'UND_ERR_SOCKET' && err.message === 'bad upgrade') {
+        return exchange.onError(new Error('answered 101 Switching Protocols to a plain request'), 'protocol');
+      }
       exchange.onError(err, uploadTimedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'upstream');
     },
   };
