@@ -96,6 +96,9 @@ describe('opendray sessions attach (on a real PTY)', () => {
       const run = spawnCliInPty(['sessions', 'attach', res.body.id, '--url', own.url, '--token', ADMIN_TOKEN], { env: env() });
       runs.push(run);
       await run.waitFor('detach with Ctrl-]');
+      // Live before the shutdown: a stream not yet connected would just retry a gone gateway.
+      run.term.write('echo up-$((1+1))\r');
+      await run.waitFor('up-2');
       await own.close();
       await run.exited;
       expect(run.output()).toContain('interrupted: the gateway shut down');

@@ -45,7 +45,6 @@ import { createConnectionRegistry } from './ws/connections.js';
 import { createEventsCapability } from './ws/events-endpoint.js';
 import { createUpgradeDispatcher, type UpgradeEndpoint } from './ws/upgrade.js';
 
-
 /** A running (or ready to listen) gateway. */
 export interface Gateway {
   /** The Node server `listen()` uses; already wired to `handler` and `upgrade`. */
@@ -80,8 +79,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const opts = resolveOptions(options);
   const clock = opts.clock!;
   const logger = opts.logger ?? silentLogger;
-  // Options that can still be refused are checked before anything is opened (the SQLite
-  // worker, timers): a refused start must leave nothing running that keeps the process alive.
+  // Options that need no I/O are checked first: nothing is opened for a bad configuration.
   const trustProxy = opts.trustProxy ?? [];
   const isTrustedProxy = trustedProxyCheck(trustProxy);
   const clientAddress = createClientAddressResolver(trustProxy);
@@ -95,173 +93,181 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger.warn('/bin/bash not found: sessions inherit the PTY masters of earlier sessions (node-pty 1.1); install bash (docs/security.md)');
   }
   const keyv = await openStorage(opts.storage);
-  if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
-  const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
-  const bus = createLocalBus({
-    clock,
-    logSize: opts.eventLogSize,
-    onListenerError: (err, topic) => logger.error('bus listener failed', { topic, error: err }),
-  });
-  const stopLifecycleLog = logLifecycle(bus, logger);
-  const callLog = createCallLog({ store: stores.callLog, clock, logger, ...opts.callLog });
-  const ctx: GatewayContext = {
-    options: opts,
-    clock,
-    logger,
-    bus,
-    stores,
-    pty: opts.pty ?? createNodePtyBackend(),
-    connections: createConnectionRegistry({ clock, maxPerCredential: opts.limits.socketsPerCredential }),
-    callLog,
-    sandbox,
-    dataDir: dataDir.path,
-  };
+  // From here on the store (a worker thread for SQLite) is open: a failure to assemble
+  // closes it, or the process that called createGateway could never exit.
+  try {
+    if (opts.storageDurability === 'normal') writerFor(keyv).ceiling = 'normal';
+    const stores = createStores(keyv, opts.stores, () => clock.now(), logger);
+    const bus = createLocalBus({
+      clock,
+      logSize: opts.eventLogSize,
+      onListenerError: (err, topic) => logger.error('bus listener failed', { topic, error: err }),
+    });
+    const stopLifecycleLog = logLifecycle(bus, logger);
+    const callLog = createCallLog({ store: stores.callLog, clock, logger, ...opts.callLog });
+    const ctx: GatewayContext = {
+      options: opts,
+      clock,
+      logger,
+      bus,
+      stores,
+      pty: opts.pty ?? createNodePtyBackend(),
+      connections: createConnectionRegistry({ clock, maxPerCredential: opts.limits.socketsPerCredential }),
+      callLog,
+      sandbox,
+      dataDir: dataDir.path,
+    };
 
-  // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
-  const gate = createVerificationGate(opts.limits.verifications);
-  const admin = createAdminAuth({
-    credentials: await adminCredentials(opts.auth?.admin, opts.bcryptCost),
-    staticToken: opts.auth?.adminToken ?? null,
-    tokens: stores.adminTokens,
-    tokenTtlMs: opts.auth?.tokenTtlMs ?? 86_400_000,
-    loginFailures: createRateLimiter({ clock, name: 'auth.loginRateLimit', ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
-    gate,
-    clock,
-    // A logged-out token's sockets close at once (SPEC §2.2 live revocation).
-    onTokenRevoked: (digest) => ctx.connections.revokeCredential(adminTokenCredential(digest), 'logged out'),
-  });
-  const sessions = createSessionsCapability(ctx);
-  const capabilities: Capability[] = [
-    {
-      routes: [
-        ...healthRoutes({ checks: [storageHealthCheck(keyv), ...sessions.healthChecks], version: opts.version, startedAt: clock.now(), now: () => clock.now() }),
-        ...authRoutes(admin),
-      ],
-    },
-    createIntegrationsCapability(ctx),
-    sessions,
-    createEventsCapability(ctx),
-    createProxyCapability(ctx),
-    createHealthCapability(ctx),
-    createChannelsCapability(ctx),
-  ];
-
-  const restRoutes = capabilities.flatMap((c) => c.routes ?? []);
-  const upgrades: UpgradeEndpoint[] = capabilities.flatMap((c) => c.upgrades ?? []);
-  const routes: Route[] = [...restRoutes, ...openApiRoutes(() => routes, upgrades)];
-  const router = new Router(routes);
-  const hookVerifier = opts.auth?.verify ? [{ verify: opts.auth.verify }] : [];
-  const authenticator = createAuthenticator(
-    [...admin.verifiers, ...capabilities.flatMap((c) => c.verifiers ?? []), ...hookVerifier],
-    {
-      failures: createRateLimiter({ clock, name: 'auth.credentialRateLimit', ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }),
+    // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
+    const gate = createVerificationGate(opts.limits.verifications);
+    const admin = createAdminAuth({
+      credentials: await adminCredentials(opts.auth?.admin, opts.bcryptCost),
+      staticToken: opts.auth?.adminToken ?? null,
+      tokens: stores.adminTokens,
+      tokenTtlMs: opts.auth?.tokenTtlMs ?? 86_400_000,
+      loginFailures: createRateLimiter({ clock, name: 'auth.loginRateLimit', ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
       gate,
-    },
-  );
-  const hooks = opts.hooks ?? {};
-  const pipeline = createPipeline({
-    basePath: BASE_PATH,
-    router,
-    authenticator,
-    bodyLimitBytes: opts.bodyLimitBytes,
-    logger,
-    now: () => clock.now(),
-    clientAddress,
-    bodyTimeoutMs: opts.limits.bodyTimeoutMs,
-    hooks: {
-      onRequest: hooks.onRequest ?? [],
-      preHandler: hooks.preHandler ?? [],
-      onError: hooks.onError ?? [],
-      onResponse: [logAccess(logger), recordInboundCalls(callLog), ...capabilities.flatMap((c) => (c.onResponse ? [c.onResponse] : [])), ...(hooks.onResponse ?? [])],
-    },
-  });
-  const dispatchUpgrade = createUpgradeDispatcher(upgrades, {
-    basePath: BASE_PATH,
-    authenticator,
-    logger,
-    onRejected: recordRejectedUpgrades(callLog, () => clock.now()),
-    connections: ctx.connections,
-    clientAddress,
-  });
+      clock,
+      // A logged-out token's sockets close at once (SPEC §2.2 live revocation).
+      onTokenRevoked: (digest) => ctx.connections.revokeCredential(adminTokenCredential(digest), 'logged out'),
+    });
+    const sessions = createSessionsCapability(ctx);
+    const capabilities: Capability[] = [
+      {
+        routes: [
+          ...healthRoutes({ checks: [storageHealthCheck(keyv), ...sessions.healthChecks], version: opts.version, startedAt: clock.now(), now: () => clock.now() }),
+          ...authRoutes(admin),
+        ],
+      },
+      createIntegrationsCapability(ctx),
+      sessions,
+      createEventsCapability(ctx),
+      createProxyCapability(ctx),
+      createHealthCapability(ctx),
+      createChannelsCapability(ctx),
+    ];
 
-  const handler: Gateway['handler'] = (req, res, next) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (next && path !== BASE_PATH && !path.startsWith(`${BASE_PATH}/`)) return next();
-    void pipeline(req, res);
-  };
-  const upgrade: Gateway['upgrade'] = (req, socket, head) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path !== BASE_PATH && !path.startsWith(`${BASE_PATH}/`)) return false;
-    void dispatchUpgrade(req, socket, head);
-    return true;
-  };
+    const restRoutes = capabilities.flatMap((c) => c.routes ?? []);
+    const upgrades: UpgradeEndpoint[] = capabilities.flatMap((c) => c.upgrades ?? []);
+    const routes: Route[] = [...restRoutes, ...openApiRoutes(() => routes, upgrades)];
+    const router = new Router(routes);
+    const hookVerifier = opts.auth?.verify ? [{ verify: opts.auth.verify }] : [];
+    const authenticator = createAuthenticator(
+      [...admin.verifiers, ...capabilities.flatMap((c) => c.verifiers ?? []), ...hookVerifier],
+      {
+        failures: createRateLimiter({ clock, name: 'auth.credentialRateLimit', ...(opts.auth?.credentialRateLimit ?? { max: 30, windowMs: 60_000 }) }),
+        gate,
+      },
+    );
+    const hooks = opts.hooks ?? {};
+    const pipeline = createPipeline({
+      basePath: BASE_PATH,
+      router,
+      authenticator,
+      bodyLimitBytes: opts.bodyLimitBytes,
+      logger,
+      now: () => clock.now(),
+      clientAddress,
+      bodyTimeoutMs: opts.limits.bodyTimeoutMs,
+      hooks: {
+        onRequest: hooks.onRequest ?? [],
+        preHandler: hooks.preHandler ?? [],
+        onError: hooks.onError ?? [],
+        onResponse: [logAccess(logger), recordInboundCalls(callLog), ...capabilities.flatMap((c) => (c.onResponse ? [c.onResponse] : [])), ...(hooks.onResponse ?? [])],
+      },
+    });
+    const dispatchUpgrade = createUpgradeDispatcher(upgrades, {
+      basePath: BASE_PATH,
+      authenticator,
+      logger,
+      onRejected: recordRejectedUpgrades(callLog, () => clock.now()),
+      connections: ctx.connections,
+      clientAddress,
+    });
 
-  const server: Server = createGatewayServer({
-    handler: (req, res) => handler(req, res),
-    upgrade,
-    limits: opts.limits,
-    isTrustedProxy,
-    logger,
-  });
+    const handler: Gateway['handler'] = (req, res, next) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (next && path !== BASE_PATH && !path.startsWith(`${BASE_PATH}/`)) return next();
+      void pipeline(req, res);
+    };
+    const upgrade: Gateway['upgrade'] = (req, socket, head) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path !== BASE_PATH && !path.startsWith(`${BASE_PATH}/`)) return false;
+      void dispatchUpgrade(req, socket, head);
+      return true;
+    };
 
-  const started: Capability[] = [];
-  for (const c of capabilities) {
-    await c.start?.();
-    started.push(c);
-  }
+    const server: Server = createGatewayServer({
+      handler: (req, res) => handler(req, res),
+      upgrade,
+      limits: opts.limits,
+      isTrustedProxy,
+      logger,
+    });
 
-  let closing: Promise<void> | null = null;
-  return {
-    server,
-    handler,
-    upgrade,
-    bus,
-    sessions: sessions.manager,
-    sandbox: sandboxStatus,
-    stores,
-    routes,
-    upgrades,
-    listen(port = opts.port, host = opts.host) {
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error): void => reject(err);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          const addr = server.address() as AddressInfo;
-          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve({ url: `http://${shownHost}:${addr.port}`, port: addr.port });
+    const started: Capability[] = [];
+    for (const c of capabilities) {
+      await c.start?.();
+      started.push(c);
+    }
+
+    let closing: Promise<void> | null = null;
+    return {
+      server,
+      handler,
+      upgrade,
+      bus,
+      sessions: sessions.manager,
+      sandbox: sandboxStatus,
+      stores,
+      routes,
+      upgrades,
+      listen(port = opts.port, host = opts.host) {
+        return new Promise((resolve, reject) => {
+          const onError = (err: Error): void => reject(err);
+          server.once('error', onError);
+          server.listen(port, host, () => {
+            server.off('error', onError);
+            const addr = server.address() as AddressInfo;
+            const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+            resolve({ url: `http://${shownHost}:${addr.port}`, port: addr.port });
+          });
         });
-      });
-    },
-    close() {
-      closing ??= (async () => {
-        server.close();
-        // Sessions stop first, while subscribers are connected: they see every session.ended.
-        for (const c of started) {
-          try {
-            await c.drain?.();
-          } catch (err) {
-            logger.error('capability failed to drain', { error: err });
+      },
+      close() {
+        closing ??= (async () => {
+          server.close();
+          // Sessions stop first, while subscribers are connected: they see every session.ended.
+          for (const c of started) {
+            try {
+              await c.drain?.();
+            } catch (err) {
+              logger.error('capability failed to drain', { error: err });
+            }
           }
-        }
-        await ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
-        for (const c of started.reverse()) {
-          try {
-            await c.stop?.();
-          } catch (err) {
-            logger.error('capability failed to stop', { error: err });
+          await ctx.connections.closeAll(CloseCode.goingAway, 'gateway shutting down');
+          for (const c of started.reverse()) {
+            try {
+              await c.stop?.();
+            } catch (err) {
+              logger.error('capability failed to stop', { error: err });
+            }
           }
-        }
-        await callLog.close();
-        stopLifecycleLog();
-        bus.close();
-        server.closeAllConnections();
-        if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect();
-        await dataDir.dispose();
-      })();
-      return closing;
-    },
-  };
+          await callLog.close();
+          stopLifecycleLog();
+          bus.close();
+          server.closeAllConnections();
+          if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect();
+          await dataDir.dispose();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect().catch(() => undefined);
+    await dataDir.dispose().catch(() => undefined);
+    throw err;
+  }
 }
 
 async function adminCredentials(

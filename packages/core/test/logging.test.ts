@@ -91,6 +91,9 @@ describe('admin actions in the call log', () => {
     const id = reg.body.integration.id as string;
     await t.api(`/integrations/${id}`, { method: 'PATCH', body: { max_sessions: 4 } });
     await t.api('/integrations', {}); // a read is not an action
+    const typed = (await t.apiJson('/sessions', { method: 'POST', body: {} })).body;
+    await t.api(`/sessions/${typed.id}/input`, { method: 'POST', body: { data: 'x' } });
+    await t.api(`/sessions/${typed.id}/resize`, { method: 'POST', body: { cols: 90, rows: 30 } });
     await t.api('/auth/login', { token: null, method: 'POST', body: { username: 'admin', password: 'nope-nope-nope' } });
     const page = (await t.apiJson('/integrations/_calls?direction=admin&limit=500')).body;
     const entries = page.entries as Array<Record<string, unknown>>;
@@ -98,6 +101,9 @@ describe('admin actions in the call log', () => {
     expect(entries.find((e) => e.route === '/integrations' && e.method === 'POST')).toMatchObject({ status_code: 201 });
     expect(entries.find((e) => e.route === '/auth/login')).toMatchObject({ status_code: 401, direction: 'admin' });
     expect(entries.some((e) => e.method === 'GET')).toBe(false);
+    // The operator typing into a session is not an action: keystrokes never flood the audit.
+    expect(entries.some((e) => e.route === '/sessions/{id}/input' || e.route === '/sessions/{id}/resize')).toBe(false);
+    expect(entries.find((e) => e.route === '/sessions' && e.method === 'POST')).toMatchObject({ status_code: 201 });
     const byIntegration = (await t.apiJson(`/integrations/_calls?integration_id=${id}&direction=admin`)).body.entries;
     expect(byIntegration.map((e: { method: string }) => e.method)).toContain('PATCH');
   });

@@ -49,6 +49,14 @@ describe('retention of ended sessions', () => {
     expect((await t.api(`/sessions/${operator}`)).status).toBe(200);
   }, 60_000);
 
+  it('ages out, but never counts away, the operator’s own ended sessions', async () => {
+    t = await startGateway({ providers: TEST_PROVIDERS, sessionRetention: { maxEndedPerOwner: 2 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await runToEnd(t, undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await storedIds(t)).sort()).toEqual([...ids].sort());
+  }, 60_000);
+
   it('bounds the stored bytes of an owner’s ended sessions', async () => {
     // Each session stores 20 KiB of output plus its record (counted as 2 KiB).
     t = await startGateway({ providers: TEST_PROVIDERS, sessionRetention: { maxEndedBytesPerOwner: 50 * 1024 } });

@@ -22,7 +22,10 @@ export async function writeConfig(dir: string, extra: Record<string, unknown> = 
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'config.json');
   const bash = { id: 'bash', display_name: 'bash', kind: 'shell', command: '/bin/bash', args: ['--norc', '--noprofile'], submit_key: '\n', config_schema: {} };
-  await writeFile(path, JSON.stringify({ providers: [bash], ...extra }));
+  // Sandbox off: these tests watch session processes and terminals from the host (pids and
+  // pts paths a session prints are its own namespace's inside bubblewrap); the sandbox's
+  // process-tree kill has its own tests (packages/core/test/isolation).
+  await writeFile(path, JSON.stringify({ providers: [bash], sandbox: 'off', ...extra }));
   return path;
 }
 

@@ -10,14 +10,16 @@ const ADMIN_AUTH_ROUTES = new Set(['/auth/login', '/auth/logout']);
  * The pipeline's `onResponse` hook that logs every call made with an integration key,
  * every refused credential (SPEC §10) and every admin action — a state-changing call by
  * the operator, and every login attempt — as `direction: "admin"`, so the call log shows
- * who did what. An admin action on one integration (`/integrations/{id}…`) carries that
+ * who did what. Typing is not an action: the operator's `session:input` calls (input,
+ * resize, prompts — every keystroke of a console terminal) would bury the real ones. An admin action on one integration (`/integrations/{id}…`) carries that
  * integration's id, so filtering by integration shows what was done to it.
  */
 export function recordInboundCalls(callLog: CallLog): (info: ResponseInfo) => void {
   return (info) => {
     const isIntegration = info.principal?.kind === 'integration';
     const isAdminAction =
-      (info.principal?.kind === 'admin' && !READS.has(info.method)) || (info.method === 'POST' && ADMIN_AUTH_ROUTES.has(info.route));
+      (info.principal?.kind === 'admin' && !READS.has(info.method) && info.access !== 'session:input') ||
+      (info.method === 'POST' && ADMIN_AUTH_ROUTES.has(info.route));
     if (!isIntegration && !info.rejectedCredential && !isAdminAction) return;
     const direction = isIntegration ? 'inbound' : isAdminAction ? 'admin' : 'rejected';
     const target = isIntegration ? info.principal!.id : direction === 'admin' && info.route.startsWith('/integrations/{id}') ? info.params.id : undefined;

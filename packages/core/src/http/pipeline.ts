@@ -20,6 +20,8 @@ export interface ResponseInfo {
   route: string;
   /** The full request path, `/api/v1` included, without its query string (a `?token=` is never recorded; SPEC §16). */
   path: string;
+  /** Who may call the matched route (its row's `access`); undefined when no route matched. */
+  access?: RouteAccess;
   /** The route's path parameters (e.g. `{id}`), empty when no route matched. */
   params: Readonly<Record<string, string>>;
   status: number;
@@ -136,6 +138,7 @@ export function createPipeline(deps: PipelineDeps) {
         requestId,
         method: req.method ?? 'GET',
         route: route?.path ?? split?.path ?? '',
+        ...(route ? { access: route.access } : {}),
         path: (req.url ?? '').split('?')[0]!,
         params,
         status: res.statusCode,

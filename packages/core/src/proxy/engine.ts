@@ -24,7 +24,8 @@ export interface WebExchange {
    * upstream client library refuses to send); the forwarder answers the client. After the
    * head the engine cuts the client response itself and calls nothing.
    */
-  onError(err: Error, reason: 'timeout' | 'unsendable' | 'upstream'): void;
+  /** `protocol`: the upstream broke HTTP (a 101 to a plain request, a close without an answer); `err.message` says how. */
+  onError(err: Error, reason: 'timeout' | 'unsendable' | 'upstream' | 'protocol'): void;
 }
 
 /** Callbacks of one proxied WebSocket upgrade. */

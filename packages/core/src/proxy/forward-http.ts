@@ -6,7 +6,6 @@ import type { IntegrationRecord } from '../stores/types.js';
 import type { ProxyEngine } from './engine.js';
 import { clientResponseHeaders, headersFor } from './headers.js';
 import { recordOutbound } from './calls.js';
-import { BadUpstreamAnswer } from './response-check.js';
 import { publicPrefixOf } from './paths.js';
 import type { UpstreamTarget } from './target.js';
 
@@ -61,8 +60,8 @@ export function forwardHttp(
           ? new GatewayError('upstream_timeout', `integration ${integration.route_prefix} did not answer in time`)
           : reason === 'unsendable'
             ? new GatewayError('validation_failed', `the request cannot be forwarded: ${err.message}`)
-            : err instanceof BadUpstreamAnswer
-              ? new GatewayError('upstream_error', `integration ${integration.route_prefix} ${err.message}`, { cause: err })
+            : reason === 'protocol'
+              ? new GatewayError('upstream_error', `integration ${integration.route_prefix} ${err.message}`)
               : new GatewayError('upstream_error', `integration ${integration.route_prefix} is unreachable`, { cause: err });
       ctx.logger.warn('proxy upstream failed', { integration_id: integration.id, request_id: rc.requestId, code: failure.code, error: err });
       if (res.headersSent || res.destroyed) return;

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, typ
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
 import type { ProxyEngine, UpgradeHooks, WebExchange } from './engine.js';
-import { BadUpstreamAnswer, watchPlainExchange } from './response-check.js';
+import { watchPlainExchange } from './response-check.js';
 import type { UpstreamTarget } from './target.js';
 
 interface WebHooks {
@@ -59,7 +59,7 @@ export function createHttpProxyEngine(): ProxyEngine {
             pr.destroy();
           });
           // A 101 (or a silent close) to a plain request is a broken upstream: 502, never a hang.
-          watchPlainExchange(pr, (why) => exchange.onError(new BadUpstreamAnswer(why), 'upstream'));
+          watchPlainExchange(pr, (why) => exchange.onError(new Error(why), 'protocol'));
         },
         onProxyRes(upstream) {
           proxyRes = upstream;

@@ -1,13 +1,5 @@
 import type { ClientRequest } from 'node:http';
 
-/** An upstream answer no client can be given (a 101 to a plain request, a close without a head): 502 naming it. */
-export class BadUpstreamAnswer extends Error {
-  constructor(why: string) {
-    super(why);
-    this.name = 'BadUpstreamAnswer';
-  }
-}
-
 /**
  * Watches the upstream side of a plain (non-upgrade) proxied request for answers that
  * would leave the client waiting forever (issue #15): Node's HTTP client never emits

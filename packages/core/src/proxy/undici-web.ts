@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamCall, WebExchange } from './engine.js';
-import { BadUpstreamAnswer } from './response-check.js';
 
 /**
  * Response bytes the client socket may hold before the upstream is paused. Node's own
@@ -117,9 +116,9 @@ function forward(agent: Agent, req: IncomingMessage, res: ServerResponse, { head
       if (headed) return void res.destroy();
       if (res.destroyed) return;
       const code = (err as { code?: string }).code;
-      // undici's parser refuses a 101 to a plain request ("bad upgrade"): say what the upstream did.
+      // undici refuses a 101 to a plain request with this socket error; say what happened.
       if (code === 'UND_ERR_SOCKET' && err.message === 'bad upgrade') {
-        return exchange.onError(new BadUpstreamAnswer('answered 101 Switching Protocols to a plain request'), 'upstream');
+        return exchange.onError(new Error('answered 101 Switching Protocols to a plain request'), 'protocol');
       }
       exchange.onError(err, uploadTimedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'upstream');
     },

@@ -21,6 +21,7 @@ export interface MasterReaderOptions {
 interface NodePtyInternals {
   _socket?: NodeJS.EventEmitter & { destroy(err?: Error): unknown; pause(): unknown; resume(): unknown };
   _fd?: number;
+  _writeStream?: { _writeQueue?: unknown[]; dispose?(): void };
 }
 
 /**
@@ -35,6 +36,10 @@ interface NodePtyInternals {
  * - **Pause is lossless** (SPEC §5.5 flow control): node-pty destroys the master 200 ms after
  *   the child exits even when reading is paused, dropping what the kernel still holds. While
  *   paused, that destroy waits; after the resume the master is read to its end first.
+ * - **No write outlives the master**: node-pty queues writes the kernel cannot take yet
+ *   (EAGAIN) and retries them by descriptor number, also after the master was closed — when
+ *   that number may already belong to another session's master. The queue is dropped the
+ *   moment the master ends, errs or is destroyed, and later writes are ignored.
  * Reads happen only inside the stream's own 'data' and 'end' events, when the descriptor
  * is known to be open.
  */
@@ -69,6 +74,16 @@ export function withMasterReader(pty: PtyProcess, { drain = true }: MasterReader
     return filled;
   };
 
+  let closed = false;
+  const dropWrites = (): void => {
+    closed = true;
+    const queue = internals._writeStream;
+    if (queue?._writeQueue) queue._writeQueue.length = 0;
+    queue?.dispose?.();
+  };
+  socket.prependListener('error', dropWrites);
+  socket.prependListener('close', dropWrites);
+
   pty.onData((data) => {
     if (ended) return;
     const first = typeof data === 'string' ? Buffer.from(data) : data;
@@ -86,11 +101,15 @@ export function withMasterReader(pty: PtyProcess, { drain = true }: MasterReader
     }
     if (parts.length > 0) emit(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
     ended = true;
+    dropWrites();
   });
 
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (err?: Error) => {
-    if (!paused) return destroy(err);
+    if (!paused) {
+      dropWrites();
+      return destroy(err);
+    }
     destroyWaiting = true;
     return socket;
   };
@@ -110,7 +129,9 @@ export function withMasterReader(pty: PtyProcess, { drain = true }: MasterReader
       return { dispose: () => void listeners.delete(listener) };
     },
     onExit: (listener) => pty.onExit(listener),
-    write: (data) => pty.write(data),
+    write: (data) => {
+      if (!closed) pty.write(data);
+    },
     resize: (cols, rows) => pty.resize(cols, rows),
     kill: (signal) => pty.kill(signal),
     pause() {

@@ -5,9 +5,9 @@ import type { Logger } from '../log.js';
 
 /** How many ended sessions each owner keeps (docs/sessions.md "Retention"). */
 export interface SessionRetentionOptions {
-  /** Ended (ended, stopped, interrupted) sessions kept per owner (an integration, or the operator). @default 50 */
+  /** Ended or stopped sessions kept per integration (interrupted ones and the operator's are only aged out). @default 50 */
   maxEndedPerOwner?: number;
-  /** Stored bytes (output tail plus record) of an owner's ended sessions. @default 67_108_864 (64 MiB) */
+  /** Stored bytes (output tail plus record) of an integration's ended or stopped sessions. @default 67_108_864 (64 MiB) */
   maxEndedBytesPerOwner?: number;
   /** An ended session is forgotten this long after it ended. @default 604_800_000 (7 days) */
   maxAgeMs?: number;
@@ -46,7 +46,8 @@ function int(name: string, value: number | undefined, fallback: number): number 
 }
 
 /**
- * Forgets ended sessions beyond each owner's count, bytes and age (oldest ended first),
+ * Forgets ended sessions beyond each integration's count and bytes, and any past the age
+ * limit (oldest ended first),
  * through the manager's delete path, whenever a session ends and once a minute. Live
  * sessions are never touched (`max_sessions` bounds those). Returns a stop function.
  */
@@ -73,10 +74,22 @@ export function startSessionRetention(options: SessionRetentionOptions, deps: Se
       // Newest first: what is kept is decided from the newest down.
       ended.sort((a, b) => endOf(b).localeCompare(endOf(a)) || b.id.localeCompare(a.id));
       let bytes = 0;
-      ended.forEach((s, i) => {
-        bytes += storedBytesOf(s, deps.bufferBytes);
-        if (i >= maxCount || bytes > maxBytes || Date.parse(endOf(s)) < cutoff) doomed.push(s.id);
-      });
+      let counted = 0;
+      for (const s of ended) {
+        const tooOld = Date.parse(endOf(s)) < cutoff;
+        // Count and bytes bound what a tenant leaves behind. The operator's own sessions, and
+        // sessions a gateway shutdown interrupted (resumable with /start, made by no tenant),
+        // are only aged out: a restart must never cost the operator their sessions.
+        if (s.integration_id && s.state !== 'interrupted') {
+          bytes += storedBytesOf(s, deps.bufferBytes);
+          counted++;
+          if (counted > maxCount || bytes > maxBytes) {
+            doomed.push(s.id);
+            continue;
+          }
+        }
+        if (tooOld) doomed.push(s.id);
+      }
     }
     for (const id of doomed) {
       forgetting.add(id);

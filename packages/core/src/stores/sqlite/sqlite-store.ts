@@ -41,16 +41,30 @@ export class SqliteStore extends EventEmitter {
     super();
     this.opts = { dialect: 'sqlite', url: `sqlite://${path}` };
     const init: WorkerInit = { path, busyTimeoutMs: options.busyTimeoutMs ?? 10_000 };
-    this.worker = new Worker(workerUrl(), { workerData: init });
-    this.worker.unref();
+    // The parent's flags apply to the worker too, but not `--input-type` (a host started as
+    // `node --input-type=module -e …`): it is refused for a worker loaded from a file.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    this.worker = new Worker(workerUrl(), { workerData: init, execArgv });
+    // Held (ref'd) until the database is open, so a caller awaiting `ready` always gets an
+    // answer; after that it never keeps the process alive.
     this.ready = new Promise((resolve, reject) => {
       const onReady = (m: WorkerResponse): void => {
         if (!('ready' in m)) return;
-        this.worker.off('message', onReady);
+        settled();
         if ('error' in m) reject(new StoreWriteError(`cannot open ${path}: ${m.error.message}`, m.error.code));
         else resolve();
       };
-      this.worker.on('message', onReady);
+      const onGone = (err?: Error): void => {
+        settled();
+        reject(new StoreWriteError(`cannot open ${path}: ${err?.message ?? 'the SQLite store worker stopped'}`));
+      };
+      const onError = (err: Error): void => onGone(err);
+      const onExit = (): void => onGone();
+      const settled = (): void => {
+        this.worker.off('message', onReady).off('error', onError).off('exit', onExit);
+        this.worker.unref();
+      };
+      this.worker.on('message', onReady).on('error', onError).on('exit', onExit);
     });
     this.ready.catch(() => undefined);
     this.worker.on('message', (m: WorkerResponse) => this.settle(m));
