@@ -12,6 +12,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  agent_busy: 409,
+  agent_blocked: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'not_found',
   'method_not_allowed',
   'conflict',
+  'agent_busy',
+  'agent_blocked',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
@@ -151,6 +153,8 @@ export interface Session {
   signal?: string;
   idle_since?: Timestamp;
   bytes_out: number;
+  /** What the agent is doing (SPEC §17); null for plain shells. Absent on gateways without agent awareness. */
+  agent?: AgentStatus | null;
 }
 
 export interface CreateSessionRequest {
@@ -321,4 +325,113 @@ export interface UpdateChannelRequest {
   name?: string;
   enabled?: boolean;
   config?: Record<string, unknown>;
+}
+
+/** The agent CLIs the gateway knows the signals of (SPEC §17). */
+export type AgentKind = 'claude' | 'codex' | 'gemini';
+export type AgentState = 'starting' | 'working' | 'idle' | 'blocked' | 'exited';
+export type AgentBlockedReason = 'permission' | 'question' | 'trust';
+/** Where a judgement came from, most reliable first (SPEC §17 "status authority"). */
+export type AgentSource = 'hook' | 'osc' | 'title' | 'screen' | 'silence';
+
+/** One turn: a prompt and everything the agent did until it was done. */
+export interface AgentTurn {
+  n: number;
+  started_at: Timestamp;
+  ended_at?: Timestamp;
+}
+
+/** `Session.agent` (SPEC §17). */
+export interface AgentStatus {
+  kind: AgentKind;
+  state: AgentState;
+  since: Timestamp;
+  source: AgentSource;
+  /** Set while `blocked`. */
+  reason?: AgentBlockedReason;
+  /** The dialog's text while `blocked`. */
+  prompt_text?: string;
+  turn?: AgentTurn;
+}
+
+/** One entry of `GET /sessions/{id}/agent` `explain`: why the gateway believes what it believes. */
+export interface AgentJudgement {
+  ts: Timestamp;
+  source: AgentSource;
+  /** The signal, e.g. `hook Stop`, `osc 7501 state=done`, `title "✦  Working…"`, `screen "Do you want to proceed?"`. */
+  signal: string;
+  from: AgentState;
+  to: AgentState;
+}
+
+/** `GET /sessions/{id}/agent`. */
+export interface AgentReport extends AgentStatus {
+  session_id: string;
+  /** The agent CLI's own conversation id, captured from its hooks (used for resume). */
+  agent_session_id?: string;
+  /** The last 50 judgements, oldest first. */
+  explain: AgentJudgement[];
+}
+
+/** `POST /sessions/{id}/prompt`. */
+export interface PromptRequest {
+  text: string;
+  wait?: {
+    /** @default 'turn_completed' */
+    until?: 'turn_completed' | 'idle' | 'none';
+    /** @default 300_000 */
+    timeout_ms?: number;
+  };
+}
+
+/** The answer of `POST /sessions/{id}/prompt`. */
+export interface PromptResult {
+  state: AgentState;
+  turn?: AgentTurn;
+  /** The final assistant message of the turn (when it completed). */
+  text?: string;
+  /** The turn's bytes in the buffer: `GET /buffer?since=from` up to `to`. */
+  output: { from: number; to: number };
+  /** Set when the turn stopped at a dialog. */
+  reason?: AgentBlockedReason;
+  prompt_text?: string;
+  /** Set when the wait ended at the deadline. */
+  timed_out?: boolean;
+}
+
+/** `POST /sessions/{id}/permission`. */
+export interface PermissionRequest {
+  decision: 'allow' | 'deny';
+}
+
+/** `session.state_changed` event data. */
+export interface StateChangedEvent {
+  session_id: string;
+  from: AgentState;
+  to: AgentState;
+  source: AgentSource;
+  reason?: AgentBlockedReason;
+}
+
+/** `session.blocked` event data. */
+export interface BlockedEvent {
+  session_id: string;
+  reason: AgentBlockedReason;
+  prompt_text: string;
+}
+
+/** `session.turn_completed` event data. */
+export interface TurnCompletedEvent {
+  session_id: string;
+  turn: AgentTurn;
+  text: string;
+}
+
+/** `session.idle` event data (v2: `origin` and `recent_output`, SPEC §16). */
+export interface IdleEvent {
+  session_id: string;
+  idle_for_ms: number;
+  origin: 'operator' | 'integration';
+  /** The visible screen text, trailing blank lines trimmed. */
+  recent_output: string;
 }

@@ -11,6 +11,8 @@ import { parseInput, submittedMessage, type SessionInput } from './input.js';
 import { SessionPersistence } from './persistence.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
+import type { SessionObserverFactory } from './observer.js';
+import type { LaunchSpec } from './providers/launch.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './validate.js';
@@ -32,7 +34,16 @@ export interface SessionManagerInternals extends SessionManager {
   stopAllOf(integrationId: string): Promise<void>;
 }
 
-export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry): SessionManagerInternals {
+/**
+ * What other capabilities add to every session (SPEC §17): observers of each run, and a
+ * last step of the launch (the agent hooks: extra args, env and per-session files).
+ */
+export interface SessionExtensions {
+  observers?: readonly SessionObserverFactory[];
+  prepareLaunch?(input: { session: LiveSession; launch: LaunchSpec; resume: boolean }): Promise<LaunchSpec>;
+}
+
+export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry, extensions: SessionExtensions = {}): SessionManagerInternals {
   const sessions = new Map<string, LiveSession>();
   /** Creates and restarts in progress per integration, counted against `max_sessions`. */
   const pending = new Map<string, number>();
@@ -45,7 +56,10 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       void (s.live ? persistence.saveRecord(s) : persistence.saveTail(s));
     },
     loadTail: (id: string) => ctx.stores.sessions.loadTail(id),
+    observers: extensions.observers ?? [],
   };
+  const prepare = (session: LiveSession, launch: LaunchSpec, resume: boolean): Promise<LaunchSpec> =>
+    extensions.prepareLaunch ? extensions.prepareLaunch({ session, launch, resume }) : Promise.resolve(launch);
 
   const must = (id: string): LiveSession => {
     const s = sessions.get(id);
@@ -131,7 +145,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         const session = new LiveSession(record, deps);
         sessions.set(id, session);
         try {
-          spawn(session, launch, new RingBuffer(ctx.options.bufferBytes));
+          spawn(session, await prepare(session, launch, false), new RingBuffer(ctx.options.bufferBytes));
         } catch (err) {
           sessions.delete(id);
           throw err;
@@ -198,10 +212,12 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
           ...(r.model !== undefined ? { model: r.model } : {}),
           agentSessionId: r.agent_session_id ?? randomUUID(),
           resume: true,
+          ...(r.agent_session_confirmed ? { agentSessionConfirmed: true } : {}),
         });
         const ring = await session.ringOf();
+        const prepared = await prepare(session, launch, true);
         if (sessions.get(id) !== session) throw notFound('session');
-        spawn(session, launch, ring);
+        spawn(session, prepared, ring);
         await persistence.saveRecord(session);
         return session.view();
       } finally {
@@ -252,7 +268,13 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       const backlog = ring.read(since);
       const read = (from: number): BufferSlice => (session.ringIfLoaded() ?? ring).read(from);
       if (session.live) {
-        const detach = session.subscribe(listener);
+        // A stream client is a viewer (counted for terminal replies, SPEC §17).
+        const detach = session.subscribe({
+          viewer: true,
+          data: (chunk, offset) => listener.data(chunk, offset),
+          resize: (cols, rows) => listener.resize?.(cols, rows),
+          ended: (info) => listener.ended?.(info),
+        });
         return { session: session.view(), backlog, read, detach };
       }
       return { session: session.view(), backlog, ended: endInfoOf(session.record), read, detach: () => {} };

@@ -7,7 +7,10 @@ import type { PtyProcess } from '../pty/types.js';
 import type { SessionRecord } from '../stores/types.js';
 import { OutputBatcher } from './output-batch.js';
 import { OutputCoalescer } from './output-events.js';
+import { createIdleObserver } from './idle-observer.js';
+import type { ObservedSession, SessionObserver, SessionObserverFactory } from './observer.js';
 import { RingBuffer } from './ring-buffer.js';
+import { screenText } from './screen-text.js';
 import { SessionScreen } from './screen.js';
 
 /** How a session's process ended, as `session.ended` and the stream's `ended` frame tell it. */
@@ -22,6 +25,8 @@ export interface EndInfo {
 /** A live observer of one session (stream viewers, embedders). Called synchronously, in order. */
 export interface SessionListener {
   data(chunk: Buffer, offset: number): void;
+  /** A stream viewer (a terminal on the other end), counted by `ObservedSession.viewers()`. */
+  viewer?: boolean;
   resize?(cols: number, rows: number): void;
   ended?(info: EndInfo): void;
 }
@@ -32,6 +37,8 @@ export interface SessionDeps {
   /** Schedules a write of the record (coalesced by the manager). */
   persist(session: LiveSession): void;
   loadTail(id: string): Promise<{ start: number; bytes: Buffer } | undefined>;
+  /** Observers made at every spawn, after the built-in idle observer (SPEC §17). */
+  observers?: readonly SessionObserverFactory[];
 }
 
 const LIVE: ReadonlySet<SessionState> = new Set(['running', 'idle']);
@@ -55,8 +62,10 @@ export class LiveSession {
   private pty: PtyProcess | null = null;
   private readonly listeners = new Set<SessionListener>();
   private readonly output: OutputCoalescer;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private lastOutputAt = 0;
+  /** The observers of the current run: idle detection first, then the factories' (SPEC §17). */
+  private observers: SessionObserver[] = [];
+  /** Keeps `session.idle` (which waits for the screen) and `session.active` in order. */
+  private idleEvents: Promise<void> = Promise.resolve();
   private stopAs: 'stopped' | 'interrupted' | null = null;
   private exited: Promise<void> = Promise.resolve();
   private finishExit: (() => void) | null = null;
@@ -89,8 +98,8 @@ export class LiveSession {
 
   /** The wire shape (SPEC §5.2): no env, model, agent id or history. */
   view(): Session {
-    const { env: _env, model: _model, agent_session_id: _agent, history: _history, ...session } = this.record;
-    return { ...session, args: [...session.args] };
+    const { env: _env, model: _model, agent_session_id: _agent, agent_session_confirmed: _c, history: _history, ...session } = this.record;
+    return { ...session, args: [...session.args], agent: session.agent ?? null };
   }
 
   /** The record as persisted. */
@@ -137,8 +146,7 @@ export class LiveSession {
     this.exited = new Promise((resolve) => (this.finishExit = resolve));
     const { ended_at: _e, exit_code: _c, signal: _s, idle_since: _i, ...rest } = this.record;
     this.record = { ...rest, state: 'running', pid: pty.pid, started_at: isoTime(now), bytes_out: ring.cursor };
-    this.lastOutputAt = Date.now();
-    this.armIdle();
+    this.startObservers();
     // A late event of a previous process (after a backstop exit and a restart) is ignored.
     pty.onData((data) => {
       if (this.pty === pty) this.onData(typeof data === 'string' ? Buffer.from(data) : data);
@@ -156,6 +164,9 @@ export class LiveSession {
   write(data: string | Buffer): void {
     if (!this.pty || !this.live) throw conflict('session is not running');
     this.pty.write(data);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.input?.(bytes, at), this.deps);
   }
 
   /**
@@ -175,6 +186,8 @@ export class LiveSession {
     this.record = { ...this.record, cols, rows };
     this.screen.noteResize(this.ring?.cursor ?? this.record.bytes_out, cols, rows);
     for (const l of this.listeners) guard(() => l.resize?.(cols, rows), this.deps);
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.resize?.(cols, rows, at), this.deps);
     this.deps.persist(this);
   }
 
@@ -206,6 +219,8 @@ export class LiveSession {
   /** Drops timers and listeners of a session being forgotten. */
   dispose(): void {
     this.clearTimers();
+    for (const o of this.observers) guard(() => o.ended?.({ exit_code: null, state: 'stopped', cursor: this.record.bytes_out }, this.deps.ctx.clock.now()), this.deps);
+    this.observers = [];
     this.batch.dispose();
     this.output.dispose();
     this.listeners.clear();
@@ -222,13 +237,8 @@ export class LiveSession {
     const offset = ring.cursor;
     ring.write(chunk);
     this.record.bytes_out = ring.cursor;
-    this.lastOutputAt = Date.now();
-    if (this.record.state === 'idle') {
-      const { idle_since: _i, ...rest } = this.record;
-      this.record = { ...rest, state: 'running' };
-      this.publish('session.active', { session_id: this.id });
-    }
-    this.armIdle();
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.data?.(chunk, offset, at), this.deps);
     this.output.push(chunk, offset);
     this.batch.push(chunk, offset);
   }
@@ -254,33 +264,75 @@ export class LiveSession {
     };
     const info: EndInfo = { exit_code, ...(name ? { signal: name } : {}), state, cursor: this.record.bytes_out };
     for (const l of this.listeners) guard(() => l.ended?.(info), this.deps);
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.ended?.(info, at), this.deps);
+    this.observers = [];
     this.publish('session.ended', { session_id: this.id, ...info });
     this.deps.persist(this);
     this.finishExit?.();
     this.finishExit = null;
   }
 
-  private armIdle(): void {
-    this.idleTimer ??= setTimeout(() => this.checkIdle(), this.deps.ctx.options.idleThresholdMs);
+  /** Idle detection first (SPEC §5.3), then every factory's observer (SPEC §17). */
+  private startObservers(): void {
+    const { clock, options } = this.deps.ctx;
+    const idle = createIdleObserver({
+      clock,
+      thresholdMs: options.idleThresholdMs,
+      isIdle: () => this.record.state === 'idle',
+      markIdle: (quiet) => this.markIdle(quiet),
+      markActive: () => this.markActive(),
+    });
+    this.observers = [idle];
+    const observed = this.observed();
+    for (const factory of this.deps.observers ?? []) {
+      let o: SessionObserver | undefined;
+      guard(() => (o = factory(observed)), this.deps);
+      if (o) this.observers.push(o);
+    }
+    idle.start();
   }
 
-  /** One timer per session, re-armed for the remaining quiet time (SPEC §5.3: within 1 s). */
-  private checkIdle(): void {
-    this.idleTimer = null;
-    if (this.record.state !== 'running') return;
-    const threshold = this.deps.ctx.options.idleThresholdMs;
-    const quiet = Date.now() - this.lastOutputAt;
-    if (quiet < threshold) {
-      this.idleTimer = setTimeout(() => this.checkIdle(), threshold - quiet);
-      return;
-    }
+  private markIdle(quietMs: number): void {
     this.record = { ...this.record, state: 'idle', idle_since: isoTime(this.deps.ctx.clock.now()) };
-    this.publish('session.idle', { session_id: this.id, idle_for_ms: quiet });
+    const ring = this.ring;
+    // v2 carries the visible screen (SPEC §16); the screen catches up first, in order with `active`.
+    this.idleEvents = this.idleEvents.then(async () => {
+      const recent = ring ? screenText((await this.screen.snapshot(ring)).lines) : '';
+      this.publish('session.idle', { session_id: this.id, idle_for_ms: quietMs, origin: this.record.origin, recent_output: recent });
+    }).catch((err) => this.deps.ctx.logger.warn('session.idle failed', { error: err }));
+  }
+
+  private markActive(): void {
+    const { idle_since: _i, ...rest } = this.record;
+    this.record = { ...rest, state: 'running' };
+    this.idleEvents = this.idleEvents.then(() => void this.publish('session.active', { session_id: this.id }));
+  }
+
+  /** What observers see of this session. */
+  private observed(): ObservedSession {
+    return {
+      id: this.id,
+      record: () => this.record,
+      view: () => this.view(),
+      clock: this.deps.ctx.clock,
+      publish: (topic, data) => this.publish(topic, data),
+      update: (patch) => {
+        this.record = { ...this.record, ...patch };
+        this.deps.persist(this);
+      },
+      reply: (bytes) => {
+        if (!this.pty || !this.live) return false;
+        this.pty.write(bytes);
+        return true;
+      },
+      screen: async () => this.screen.snapshot(await this.ringOf()),
+      viewers: () => [...this.listeners].filter((l) => l.viewer).length,
+      cursor: () => this.ring?.cursor ?? this.record.bytes_out,
+    };
   }
 
   private clearTimers(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     for (const t of this.killTimers) clearTimeout(t);
     this.killTimers = [];
   }

@@ -14,6 +14,8 @@ export interface LaunchRequest {
   agentSessionId: string;
   /** true on `POST /sessions/{id}/start` of a session that ran before. */
   resume: boolean;
+  /** The agent itself reported `agentSessionId` (SPEC §17); else a manifest's `fallbackArgs` resume. */
+  agentSessionConfirmed?: boolean;
 }
 
 /** The command line and environment a PTY is spawned with. */
@@ -57,7 +59,8 @@ export function buildLaunch(manifest: ProviderManifest, stored: StoredConfig, co
   const extra = manifest.config_args ? ((config[manifest.config_args] as string[] | undefined) ?? []) : [];
 
   const spec = manifest.resume;
-  const resumeArgs = (spec ? (req.resume ? spec.resumeArgs : (spec.spawnArgs ?? [])) : []).map((a) =>
+  const onResume = spec?.fallbackArgs && !req.agentSessionConfirmed ? spec.fallbackArgs : spec?.resumeArgs;
+  const resumeArgs = (spec ? (req.resume ? onResume! : (spec.spawnArgs ?? [])) : []).map((a) =>
     a.replace(PLACEHOLDER, req.agentSessionId),
   );
   const args = spec?.prepend
