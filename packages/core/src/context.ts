@@ -42,6 +42,8 @@ export interface GatewayContext {
   pty: PtyBackend;
   connections: ConnectionRegistry;
   callLog: CallLog;
+  /** Where the gateway listens, once `listen()` resolved (agent hooks call it, SPEC §17). */
+  endpoint: { url: string | null };
 }
 
 /** What one capability adds to the gateway. */

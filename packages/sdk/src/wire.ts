@@ -331,8 +331,11 @@ export interface UpdateChannelRequest {
 export type AgentKind = 'claude' | 'codex' | 'gemini';
 export type AgentState = 'starting' | 'working' | 'idle' | 'blocked' | 'exited';
 export type AgentBlockedReason = 'permission' | 'question' | 'trust';
-/** Where a judgement came from, most reliable first (SPEC §17 "status authority"). */
-export type AgentSource = 'hook' | 'osc' | 'title' | 'screen' | 'silence';
+/**
+ * Where a judgement came from, most reliable first (SPEC §17 "status authority"); `process`
+ * is the gateway seeing the process exit (`exited`).
+ */
+export type AgentSource = 'hook' | 'osc' | 'title' | 'screen' | 'silence' | 'process';
 
 /** One turn: a prompt and everything the agent did until it was done. */
 export interface AgentTurn {

@@ -1,6 +1,8 @@
 import type { Capability, GatewayContext } from '../context.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
+import { createAgentsCapability } from '../agents/capability.js';
 import { createProviderRegistry } from './providers/registry.js';
+import { createTerminalReplies } from './terminal-replies.js';
 import { sessionRoutes } from './routes.js';
 import { createSessionManager, type SessionManager } from './session-manager.js';
 
@@ -22,7 +24,13 @@ export type {
  */
 export function createSessionsCapability(ctx: GatewayContext): Capability & { manager: SessionManager } {
   const providers = createProviderRegistry(ctx);
-  const internals = createSessionManager(ctx, providers);
+  const agents = createAgentsCapability(ctx, (id) => providers.get(id));
+  // Built-in observers after idle detection: terminal replies, the agent detector; then the embedder's (SPEC §17).
+  const internals = createSessionManager(ctx, providers, {
+    observers: [createTerminalReplies, agents.observer, ...(ctx.options.sessionObservers ?? [])],
+    prepareLaunch: agents.prepareLaunch,
+    forget: agents.forget,
+  });
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
 
@@ -31,7 +39,7 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
 
   return {
     manager,
-    routes: [...sessionRoutes(internals), ...providers.routes],
+    routes: [...sessionRoutes(internals), ...agents.routes(internals), ...providers.routes],
     upgrades: [stream],
     async start() {
       await providers.start();

@@ -41,6 +41,8 @@ export interface SessionManagerInternals extends SessionManager {
 export interface SessionExtensions {
   observers?: readonly SessionObserverFactory[];
   prepareLaunch?(input: { session: LiveSession; launch: LaunchSpec; resume: boolean }): Promise<LaunchSpec>;
+  /** A session was deleted: drop what was kept for it. */
+  forget?(sessionId: string): Promise<void>;
 }
 
 export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry, extensions: SessionExtensions = {}): SessionManagerInternals {
@@ -236,6 +238,7 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
       await persistence.settle(id);
       persistence.forget(id);
       await ctx.stores.sessions.delete(id);
+      await extensions.forget?.(id);
       return true;
     },
 
@@ -287,7 +290,10 @@ export function createSessionManager(ctx: GatewayContext, providers: ProviderReg
         if (LIVE_STATES.has(record.state)) {
           // It was running when the gateway went down without a clean stop (SPEC §5.3).
           const { pid: _p, idle_since: _i, ...rest } = record;
-          session.record = { ...rest, state: 'interrupted', ended_at: rest.ended_at ?? isoTime(ctx.clock.now()) };
+          const ended_at = rest.ended_at ?? isoTime(ctx.clock.now());
+          // The agent did not outlive its process (SPEC §17).
+          const agent = rest.agent ? { kind: rest.agent.kind, state: 'exited' as const, since: ended_at, source: 'process' as const, ...(rest.agent.turn ? { turn: rest.agent.turn } : {}) } : rest.agent;
+          session.record = { ...rest, state: 'interrupted', ended_at, ...(agent ? { agent } : {}) };
           await persistence.saveRecord(session);
         }
       }

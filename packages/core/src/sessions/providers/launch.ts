@@ -24,6 +24,11 @@ export interface LaunchSpec {
   args: string[];
   env: Record<string, string>;
   submitKey: string;
+  /**
+   * A directory of files written for this session alone (agent hook settings, SPEC §17);
+   * a sandbox must make it readable (read-only) inside the session.
+   */
+  filesDir?: string;
 }
 
 const MAX_ARGS = 64;
