@@ -51,6 +51,8 @@ export class AgentDetector implements SessionObserver {
   private asserted: Partial<Record<Source, { state: AgentState; at: number }>> = {};
   private inputSinceIdle = false;
   private oscReply: string | undefined;
+  /** Resolves the wait for the title after which the screen shows the reply. */
+  private titleWaiter: ((title: string) => void) | null = null;
   private denied = false;
   private turnFrom = 0;
   private lastOutputAt: number;
@@ -97,8 +99,33 @@ export class AgentDetector implements SessionObserver {
     return r.agent_session_confirmed ? r.agent_session_id : undefined;
   }
 
-  get permissionKeys(): { allow: string; deny: string } {
-    return this.rules.permission;
+  /**
+   * Answers the dialog that is up with the CLI's keys (SPEC §17), once it has been up for
+   * the rules' `settle_ms`. A key a dialog swallowed (its input guard) is sent again while
+   * the same dialog is still on screen, at most 3 times. Resolves after the first send;
+   * false when the dialog went away meanwhile.
+   */
+  async answer(decision: 'allow' | 'deny', write: (keys: string) => void): Promise<boolean> {
+    const since = this.status.since;
+    const still = (): boolean => this.status.state === 'blocked' && this.status.since === since && !this.done;
+    const wait = (ms: number): Promise<void> => new Promise((r) => setTimer(this.session.clock, r, ms));
+    const age = this.session.clock.now() - Date.parse(since);
+    if (age < this.rules.permission.settleMs) await wait(this.rules.permission.settleMs - age);
+    if (!still()) return false;
+    const keys = this.rules.permission[decision];
+    this.markDecision(decision);
+    write(keys);
+    void (async () => {
+      for (let i = 0; i < 3; i++) {
+        await wait(700);
+        if (!still()) return;
+        const hit = matchScreen(this.rules, (await this.session.screen()).lines);
+        if (!still() || hit?.rule.state !== 'blocked') return;
+        this.note('screen', `dialog still up: ${decision} sent again`);
+        write(keys);
+      }
+    })().catch((err) => this.logger.warn('agent permission retry failed', { error: err }));
+    return true;
   }
 
   /** One hook call (SPEC §17), already authenticated and size-checked. */
@@ -151,6 +178,7 @@ export class AgentDetector implements SessionObserver {
     }
     const { code, text } = signal;
     if (code === 0 || code === 2) {
+      this.titleWaiter?.(text);
       const rule = firstMatch(this.rules.title, text);
       if (rule) this.apply('title', `title ${JSON.stringify(text.trim().slice(0, 80))}`, ruleProposal(rule));
       return;
@@ -250,6 +278,7 @@ export class AgentDetector implements SessionObserver {
     if (text === undefined && this.oscReply !== undefined) text = this.oscReply;
     if (text === undefined) {
       try {
+        await this.replyPainted();
         text = replyText(this.rules, (await this.session.screen()).lines);
       } catch {
         text = '';
@@ -258,6 +287,24 @@ export class AgentDetector implements SessionObserver {
     this.turnFrom = 0;
     this.session.publish('session.turn_completed', { session_id: this.session.id, turn, text });
     this.emit({ type: 'turn_completed', turn, text, output: { from, to } });
+  }
+
+  /** Waits for the rules' `after_title` (bounded): until then the screen may not show the reply. */
+  private replyPainted(): Promise<void> {
+    const want = this.rules.reply?.afterTitle;
+    if (!want) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.titleWaiter = null;
+        cancel();
+        // The title and the reply are painted together; let the chunk that carried it land.
+        setTimer(this.session.clock, resolve, 20);
+      };
+      const cancel = setTimer(this.session.clock, done, this.rules.reply!.maxMs);
+      this.titleWaiter = (title) => {
+        if (want.test(title)) done();
+      };
+    });
   }
 
   private armScreen(): void {

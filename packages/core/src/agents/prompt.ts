@@ -11,6 +11,8 @@ const MAX_TIMEOUT_MS = 3_600_000;
 export const PROMPT_SUBMIT_DELAY_MS = 60;
 /** A session still starting gets this long to show its prompt before the text is typed. */
 const READY_WAIT_MS = 60_000;
+const RESUBMIT_AFTER_MS = 1_500;
+const RESUBMIT_TRIES = 3;
 
 export interface PromptParams {
   text: string;
@@ -88,6 +90,7 @@ export async function promptAndWait(
       signal,
     );
     await typePrompt(deps.manager, id, params.text);
+    await resubmitIfIgnored(deps, id, detector, signal);
     if (params.until === 'none') return result(detector.status, from, deps.cursorOf(id));
     const event = await outcome;
     const to = deps.cursorOf(id);
@@ -123,6 +126,19 @@ async function typePrompt(manager: SessionManager, id: string, text: string): Pr
   await manager.input(id, { data: `\x1b[200~${text}\x1b[201~` });
   await new Promise((r) => setTimeout(r, PROMPT_SUBMIT_DELAY_MS));
   await manager.input(id, { keys: ['Enter'] });
+}
+
+/**
+ * A TUI that is still settling after start-up may take the text but drop the Enter (Gemini
+ * does): when no turn started after a while and the agent is still idle, Enter again.
+ */
+async function resubmitIfIgnored(deps: PromptDeps, id: string, detector: AgentDetector, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < RESUBMIT_TRIES; i++) {
+    if (detector.status.state !== 'idle') return;
+    const started = await waitFor(deps.clock, detector, (e) => e.type === 'state' && e.status.state !== 'idle', RESUBMIT_AFTER_MS, signal);
+    if (started || signal.aborted || detector.status.state !== 'idle') return;
+    await deps.manager.input(id, { keys: ['Enter'] });
+  }
 }
 
 /** Resolves with the first event `accept` takes, or null at the timeout or abort. */

@@ -102,14 +102,20 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
       path: '/sessions/{id}/permission',
       access: 'session:input',
       summary: 'Answer the dialog that is up: {decision: "allow" | "deny"}; 409 when none is',
-      handler: ({ params, principal, body }) => {
+      handler: async ({ params, principal, body }) => {
         const session = visible(principal, params.id);
         const decision = (body as { decision?: unknown } | null)?.decision;
         if (decision !== 'allow' && decision !== 'deny') throw badRequest('decision: must be "allow" or "deny"');
         const detector = liveDetector(session.id);
         if (detector.status.state !== 'blocked') throw conflict('no dialog is up');
-        detector.markDecision(decision);
-        manager.write(session.id, detector.permissionKeys[decision]);
+        const sent = await detector.answer(decision, (keys) => {
+          try {
+            manager.write(session.id, keys);
+          } catch {
+            // The session ended meanwhile; the detector sees the end.
+          }
+        });
+        if (!sent) throw conflict('no dialog is up');
         return json({ decision, agent: detector.status });
       },
     },

@@ -32,10 +32,17 @@ export interface AgentRulesSpec {
   bel?: Omit<RuleSpec, 'match'>;
   /** Matched on the rendered screen's text, first match wins. */
   screen?: RuleSpec[];
-  /** The reply region on the screen: from the last line matching `start` up to `stop`. */
-  reply?: { start: string; stop: string };
-  /** The keys that answer a dialog. */
-  permission: { allow: string; deny: string };
+  /**
+   * The reply region on the screen: from the last line matching `start` up to `stop`.
+   * `after_title`: the screen holds the reply only once this title shows (Gemini paints
+   * its answer after its last hook), waited for at most `max_ms`.
+   */
+  reply?: { start: string; stop: string; after_title?: string; max_ms?: number };
+  /**
+   * The keys that answer a dialog; `settle_ms`: how long a dialog must have been up before
+   * it takes keys (Codex ignores keys that come right after it opens).
+   */
+  permission: { allow: string; deny: string; settle_ms?: number };
   /** Quiet time that means idle when nothing better spoke this turn. */
   silence_ms?: number;
 }
@@ -55,8 +62,8 @@ export interface AgentRules {
   oscReply?: number;
   bel?: Omit<RuleSpec, 'match'>;
   screen: CompiledRule[];
-  reply?: { start: RegExp; stop: RegExp };
-  permission: { allow: string; deny: string };
+  reply?: { start: RegExp; stop: RegExp; afterTitle?: RegExp; maxMs: number };
+  permission: { allow: string; deny: string; settleMs: number };
   silenceMs: number;
 }
 
@@ -125,8 +132,17 @@ export function compileRules(spec: AgentRulesSpec, at: string): AgentRules {
     ...(spec.osc_reply !== undefined ? { oscReply: spec.osc_reply } : {}),
     ...(spec.bel ? { bel: spec.bel } : {}),
     screen: list(spec.screen, 'screen').map((r, i) => rule(r, `screen[${i}]`)),
-    ...(spec.reply ? { reply: { start: regex(spec.reply.start, 'reply.start'), stop: regex(spec.reply.stop, 'reply.stop') } } : {}),
-    permission: { allow: keys.allow, deny: keys.deny },
+    ...(spec.reply
+      ? {
+          reply: {
+            start: regex(spec.reply.start, 'reply.start'),
+            stop: regex(spec.reply.stop, 'reply.stop'),
+            ...(spec.reply.after_title ? { afterTitle: regex(spec.reply.after_title, 'reply.after_title') } : {}),
+            maxMs: Math.min(Math.max(Number(spec.reply.max_ms ?? 1000) || 0, 0), 10_000),
+          },
+        }
+      : {}),
+    permission: { allow: keys.allow, deny: keys.deny, settleMs: typeof keys.settle_ms === 'number' && keys.settle_ms >= 0 ? Math.min(keys.settle_ms, 10_000) : 0 },
     silenceMs: spec.silence_ms ?? 8000,
   };
 }
