@@ -59,6 +59,8 @@ export class AgentDetector implements SessionObserver {
   private cancelScreen: (() => void) | null = null;
   private cancelSilence: (() => void) | null = null;
   private done = false;
+  /** Turns begun since this process started. */
+  private turnsThisRun = 0;
   private readonly listeners = new Set<(e: DetectorEvent) => void>();
 
   constructor(
@@ -91,6 +93,15 @@ export class AgentDetector implements SessionObserver {
   /** A permission answer sent by the gateway; a deny leaves the turn without a reply. */
   markDecision(decision: 'allow' | 'deny'): void {
     this.denied = decision === 'deny';
+  }
+
+  /**
+   * How long to wait before typing a first prompt: the rules' `ready_settle_ms` minus the
+   * time the agent has been idle since start-up (0 once a turn ran or it settled).
+   */
+  readyWaitMs(): number {
+    if (this.turnsThisRun > 0 || this.status.state !== 'idle') return 0;
+    return Math.max(0, this.rules.readySettleMs - (this.session.clock.now() - Date.parse(this.status.since)));
   }
 
   /** The agent CLI's own conversation id, once its hooks reported it. */
@@ -218,6 +229,7 @@ export class AgentDetector implements SessionObserver {
     let completed: AgentTurn | null = null;
     if (to === 'working' && (from === 'idle' || from === 'starting')) {
       turn = { n: (turn?.n ?? 0) + 1, started_at: isoTime(now) };
+      this.turnsThisRun++;
       this.oscReply = undefined;
       if (this.turnFrom <= 0 || this.turnFrom > this.session.cursor()) this.turnFrom = this.session.cursor();
     }

@@ -69,6 +69,11 @@ export async function promptAndWait(
       if (!ready) return result(detector.status, deps.cursorOf(id), deps.cursorOf(id), { timed_out: true });
       refuseIfBusy(detector.status, false);
     }
+    // A CLI that flickers between idle and working while it starts must settle first.
+    for (let wait = detector.readyWaitMs(); wait > 0 && deps.clock.now() + wait < deadline; wait = detector.readyWaitMs()) {
+      await new Promise((r) => setTimer(deps.clock, () => r(undefined), wait));
+    }
+    refuseIfBusy(detector.status, false);
     const n0 = detector.status.turn?.n ?? 0;
     const from = deps.cursorOf(id);
     detector.markPrompt(from);
@@ -90,7 +95,7 @@ export async function promptAndWait(
       signal,
     );
     await typePrompt(deps.manager, id, params.text);
-    await resubmitIfIgnored(deps, id, detector, signal);
+    await resubmitIfIgnored(deps, id, detector, signal, deadline);
     if (params.until === 'none') return result(detector.status, from, deps.cursorOf(id));
     const event = await outcome;
     const to = deps.cursorOf(id);
@@ -132,9 +137,10 @@ async function typePrompt(manager: SessionManager, id: string, text: string): Pr
  * A TUI that is still settling after start-up may take the text but drop the Enter (Gemini
  * does): when no turn started after a while and the agent is still idle, Enter again.
  */
-async function resubmitIfIgnored(deps: PromptDeps, id: string, detector: AgentDetector, signal: AbortSignal): Promise<void> {
+async function resubmitIfIgnored(deps: PromptDeps, id: string, detector: AgentDetector, signal: AbortSignal, deadline: number): Promise<void> {
   for (let i = 0; i < RESUBMIT_TRIES; i++) {
-    if (detector.status.state !== 'idle') return;
+    const left = deadline - deps.clock.now();
+    if (detector.status.state !== 'idle' || left <= RESUBMIT_AFTER_MS) return;
     const started = await waitFor(deps.clock, detector, (e) => e.type === 'state' && e.status.state !== 'idle', RESUBMIT_AFTER_MS, signal);
     if (started || signal.aborted || detector.status.state !== 'idle') return;
     await deps.manager.input(id, { keys: ['Enter'] });

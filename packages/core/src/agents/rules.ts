@@ -45,6 +45,8 @@ export interface AgentRulesSpec {
   permission: { allow: string; deny: string; settle_ms?: number };
   /** Quiet time that means idle when nothing better spoke this turn. */
   silence_ms?: number;
+  /** After start-up, how long the first idle must last before a prompt is typed (Codex flickers). */
+  ready_settle_ms?: number;
 }
 
 export interface CompiledRule extends Omit<RuleSpec, 'match' | 'dialog_start'> {
@@ -65,6 +67,7 @@ export interface AgentRules {
   reply?: { start: RegExp; stop: RegExp; afterTitle?: RegExp; maxMs: number };
   permission: { allow: string; deny: string; settleMs: number };
   silenceMs: number;
+  readySettleMs: number;
 }
 
 const BUILTIN: Record<AgentKind, AgentRulesSpec> = {
@@ -144,6 +147,7 @@ export function compileRules(spec: AgentRulesSpec, at: string): AgentRules {
       : {}),
     permission: { allow: keys.allow, deny: keys.deny, settleMs: typeof keys.settle_ms === 'number' && keys.settle_ms >= 0 ? Math.min(keys.settle_ms, 10_000) : 0 },
     silenceMs: spec.silence_ms ?? 8000,
+    readySettleMs: Math.min(Math.max(Number(spec.ready_settle_ms ?? 0) || 0, 0), 10_000),
   };
 }
 
