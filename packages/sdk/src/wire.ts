@@ -438,3 +438,20 @@ export interface IdleEvent {
   /** The visible screen text, trailing blank lines trimmed. */
   recent_output: string;
 }
+
+/** Event topics and their data, for typed handling of `client.events()` frames (SPEC §6, §17). */
+export interface SessionEventMap {
+  'session.state_changed': StateChangedEvent;
+  'session.blocked': BlockedEvent;
+  'session.turn_completed': TurnCompletedEvent;
+  'session.idle': IdleEvent;
+  'session.active': { session_id: string };
+}
+
+/**
+ * Narrows an event frame by topic.
+ * @example for await (const f of client.events({ topics: ['session.*'] })) if (isEvent(f, 'session.turn_completed')) console.log(f.data.text);
+ */
+export function isEvent<K extends keyof SessionEventMap>(frame: EventFrame<unknown>, topic: K): frame is EventFrame<SessionEventMap[K]> {
+  return frame.topic === topic;
+}

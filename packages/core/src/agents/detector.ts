@@ -16,6 +16,8 @@ export const AUTHORITY_MS = 2_000;
 const SCREEN_SETTLE_MS = 100;
 /** A dialog's text is read from the screen this long after `blocked` (the dialog paints). */
 const BLOCKED_SETTLE_MS = 150;
+/** The longest wait for a dialog to paint before its hook's text is used instead. */
+const BLOCKED_MAX_MS = 1_500;
 const MAX_EXPLAIN = 50;
 
 /** What a signal proposes. */
@@ -263,23 +265,33 @@ export class AgentDetector implements SessionObserver {
     if (to === 'working') this.denied = false;
   }
 
-  /** Reads the dialog's text once it painted, then publishes `session.blocked`. */
+  /**
+   * Reads the dialog's text once it painted (polled up to `BLOCKED_MAX_MS`: a CLI may paint
+   * it after a synchronous hook), then publishes `session.blocked`.
+   */
   private afterBlocked(): void {
     const at = this.status.since;
-    setTimer(this.session.clock, () => {
-      void (async () => {
-        if (this.status.state !== 'blocked' || this.status.since !== at) return;
-        const lines = (await this.session.screen()).lines;
-        const hit = matchScreen(this.rules, lines);
-        const fromScreen = hit && hit.rule.state === 'blocked' ? dialogText(lines, hit.rule, hit.line) : '';
-        if (this.status.state !== 'blocked' || this.status.since !== at) return;
-        const prompt_text = fromScreen || this.status.prompt_text || '';
-        this.status = { ...this.status, prompt_text };
-        this.session.update({ agent: this.status });
-        this.session.publish('session.blocked', { session_id: this.session.id, reason: this.status.reason, prompt_text });
-        this.emit({ type: 'blocked', status: this.status });
-      })().catch((err) => this.logger.warn('agent blocked text failed', { error: err }));
-    }, BLOCKED_SETTLE_MS);
+    const still = (): boolean => this.status.state === 'blocked' && this.status.since === at && !this.done;
+    const attempt = (waited: number): void => {
+      setTimer(this.session.clock, () => {
+        void (async () => {
+          if (!still()) return;
+          const lines = (await this.session.screen()).lines;
+          const hit = matchScreen(this.rules, lines);
+          const fromScreen = hit && hit.rule.state === 'blocked' ? dialogText(lines, hit.rule, hit.line) : '';
+          if (!still()) return;
+          if (!fromScreen && waited + BLOCKED_SETTLE_MS < BLOCKED_MAX_MS && this.rules.screen.some((r) => r.state === 'blocked')) {
+            return attempt(waited + BLOCKED_SETTLE_MS);
+          }
+          const prompt_text = fromScreen || this.status.prompt_text || '';
+          this.status = { ...this.status, prompt_text };
+          this.session.update({ agent: this.status });
+          this.session.publish('session.blocked', { session_id: this.session.id, reason: this.status.reason, prompt_text });
+          this.emit({ type: 'blocked', status: this.status });
+        })().catch((err) => this.logger.warn('agent blocked text failed', { error: err }));
+      }, BLOCKED_SETTLE_MS);
+    };
+    attempt(0);
   }
 
   private async completeTurn(turn: AgentTurn, hookText: string | undefined): Promise<void> {

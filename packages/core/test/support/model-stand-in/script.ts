@@ -28,7 +28,7 @@ export class Script {
 
   answer(view: ConversationView): ScriptedAnswer {
     if (view.endsWithToolResult) {
-      const head = view.toolResultText.replace(/\s+/g, ' ').trim().slice(0, 40);
+      const head = view.toolResultText.replace(/\s+/g, ' ').trim().slice(0, 40).trim();
       return { kind: 'text', text: `Tool finished: ${head || 'no output'}` };
     }
     if (/please run/i.test(view.lastUserText)) {
