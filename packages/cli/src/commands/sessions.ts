@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CreateSessionRequest, Session, SessionState } from '@opendray/sdk';
 import { InvalidArgumentError } from 'commander';
 import { printJson, printTable, shortTime, type Column } from '../output.js';
+import { registerAgentCommands } from './agent-commands.js';
 import { DETACH_KEY_NAME, runAttach } from './attach.js';
 import { intIn, oneOf, withClient, withConnection, type CommonFlags } from './common.js';
 
@@ -12,6 +13,8 @@ const COLUMNS: Column<Session>[] = [
   { header: 'NAME', cell: (s) => s.name },
   { header: 'PROVIDER', cell: (s) => s.provider_id },
   { header: 'STATE', cell: (s) => s.state },
+  // What the agent is doing (SPEC §17): working, idle, blocked:permission…
+  { header: 'AGENT', cell: (s) => (s.agent ? `${s.agent.state}${s.agent.reason ? `:${s.agent.reason}` : ''}` : '') },
   { header: 'EXIT', cell: (s) => s.exit_code ?? s.signal },
   { header: 'PID', cell: (s) => s.pid },
   { header: 'SIZE', cell: (s) => `${s.cols}x${s.rows}` },
@@ -31,7 +34,7 @@ interface NewFlags extends CommonFlags {
   attach?: boolean;
 }
 
-/** Registers `opendray sessions list|new|kill|attach` (SPEC §5, §12). */
+/** Registers `opendray sessions list|new|kill|attach|prompt|permission` (SPEC §5, §12, §17). */
 export function register(program: Command): void {
   const group = program.command('sessions').description('create, list, stop and attach to sessions');
 
@@ -116,6 +119,8 @@ export function register(program: Command): void {
   ).action(async (id: string, flags: CommonFlags & { readOnly?: boolean }) => {
     await exitWith(await withClient(flags, async ({ client }) => runAttach(client, id, { readOnly: flags.readOnly })));
   });
+
+  registerAgentCommands(group);
 }
 
 const ATTACH_HELP = `
