@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, registerIntegration, startGateway, waitFor, type TestGateway } from './support/gateway.js';
+import { fakeAgentProvider as fakeProvider, hookTokenOf as tokenOf } from './support/agent-fakes.js';
 import { openEvents, type EventsClient } from './support/events.js';
 
 /**
@@ -9,21 +9,13 @@ import { openEvents, type EventsClient } from './support/events.js';
  * run in test/agents-e2e). The injected hooks are really called: claude's http hooks,
  * codex's and gemini's hook script.
  */
-const fake = fileURLToPath(new URL('./fixtures/bin/fake-agent', import.meta.url));
-const recording = (kind: string) => fileURLToPath(new URL(`./fixtures/agent-recordings/${kind}.json`, import.meta.url));
-const fakeProvider = (kind: 'claude' | 'codex' | 'gemini', extra: Record<string, string> = {}) => ({
-  id: `fake-${kind}`,
-  command: fake,
-  agent: kind,
-  env: { FAKE_AGENT_KIND: kind, FAKE_AGENT_RECORDING: recording(kind), FAKE_AGENT_SPEED: '2', ...extra },
-});
 const REPLY = 'Stand-in reply 1: say hello to me';
 
 let t: TestGateway;
 let events: EventsClient;
 beforeAll(async () => {
   t = await startGateway({
-    providers: [fakeProvider('claude'), fakeProvider('codex'), fakeProvider('gemini'), { ...fakeProvider('claude', { FAKE_AGENT_STALL: '1' }), id: 'fake-stall' }],
+    providers: [fakeProvider('claude'), fakeProvider('codex'), fakeProvider('gemini'), fakeProvider('claude', { FAKE_AGENT_STALL: '1' }, 'fake-stall')],
   });
   events = await openEvents(t, 'topics=session.*', ADMIN_TOKEN);
 });
@@ -176,21 +168,3 @@ describe('validation and shells', () => {
     expect((await t.apiJson(`/sessions/${own}/prompt`, { method: 'POST', token: reader, body: { text: 'hi' } })).body.code).toBe('missing_scope');
   });
 });
-
-/** The hook token of a claude-style session, from the settings file on its command line. */
-async function tokenOf(id: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const { readdir } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  for (const root of await readdir(tmpdir())) {
-    if (!root.startsWith('opendray-session-files-')) continue;
-    try {
-      const settings = JSON.parse(await readFile(join(tmpdir(), root, id, 'claude-settings.json'), 'utf8'));
-      return settings.hooks.Stop[0].hooks[0].headers.Authorization.replace('Bearer ', '');
-    } catch {
-      // another gateway's directory
-    }
-  }
-  throw new Error('no settings file for ' + id);
-}

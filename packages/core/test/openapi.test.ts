@@ -4,7 +4,8 @@ import { buildOpenApiDocument } from '../src/index.js';
 import { OPERATIONS, UPGRADES } from '../src/openapi/responses.js';
 import { SCHEMAS } from '../src/openapi/schemas.js';
 import { openApiPath, operationKey, type OpenApiDocument } from '../src/openapi/document.js';
-import { ADMIN_TOKEN, closed, nextMessage, openWs, registerIntegration, startGateway, tempDir, waitForOutput, type TestGateway } from './support/gateway.js';
+import { ADMIN_TOKEN, closed, nextMessage, openWs, registerIntegration, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { fakeAgentProvider, hookTokenOf } from './support/agent-fakes.js';
 import { createChecker, operationsOf, structuralProblems, type Checker } from './support/openapi-checker.js';
 import { createRecorder } from './support/openapi-recorder.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
@@ -41,6 +42,7 @@ beforeAll(async () => {
     workspaceRoot: dir.path,
     auth: { admin: { username: 'admin', password: 'correct horse battery' }, loginRateLimit: { max: 2, windowMs: 60_000 } },
     hooks: { onResponse: [recorder.hook] },
+    providers: [fakeAgentProvider('claude')],
   });
   recorder.use(t);
   const res = await call('/openapi.json', { token: null });
@@ -90,7 +92,12 @@ describe('GET /api/v1/openapi.json', () => {
     const wire = await readFile(new URL('../../sdk/src/wire.ts', import.meta.url), 'utf8');
     const shapes = [...wire.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]!);
     // TypeScript-only helpers: their values are covered by the named schema.
-    const covered: Record<string, string> = { FixedScope: 'Scope', EventScope: 'Scope', CallQuery: 'the query of GET /integrations/_calls' };
+    const covered: Record<string, string> = {
+      FixedScope: 'Scope',
+      EventScope: 'Scope',
+      CallQuery: 'the query of GET /integrations/_calls',
+      SessionEventMap: 'the *Event data schemas',
+    };
     expect(shapes.length).toBeGreaterThan(30);
     expect(shapes.filter((name) => !(name in SCHEMAS) && !(name in covered))).toEqual([]);
   });
@@ -286,6 +293,24 @@ describe('GET /api/v1/openapi.json', () => {
     ];
     expect(refusals.map((r) => r.status)).toEqual([400, 403, 401, 404, 400, 404]);
     expect(disagreements()).toEqual([]);
+  });
+
+  it('answers the agent routes as documented (a replayed Claude Code)', async () => {
+    const id: string = (await call('/sessions', { method: 'POST', body: { provider_id: 'fake-claude', cwd: dir.path } })).json().id;
+    const base = `/sessions/${id}`;
+    await waitFor(async () => ((await call(`${base}/agent`)).json().state === 'idle' ? true : undefined), 15_000, 50);
+    const token = await hookTokenOf(id);
+    expect((await call(`${base}/agent-events?event=Notification`, { method: 'POST', token, body: { hook_event_name: 'Notification' } })).status).toBe(200);
+    expect((await call(`${base}/agent-events`, { method: 'POST', token: 'odh_nope', body: {} })).status).toBe(401);
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'say hello', wait: { timeout_ms: 20_000 } } })).json().state).toBe('idle');
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: '' } })).status).toBe(400);
+    expect((await call(`${base}/permission`, { method: 'POST', body: { decision: 'allow' } })).status).toBe(409);
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'please run the tool', wait: { timeout_ms: 20_000 } } })).json().state).toBe('blocked');
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'again' } })).status).toBe(409);
+    expect((await call(`${base}/permission`, { method: 'POST', body: { decision: 'deny' } })).status).toBe(200);
+    expect((await call(`${base}/agent`)).json().explain.length).toBeGreaterThan(0);
+    expect((await call(`/sessions/${MISSING_SESSION}/agent`)).status).toBe(404);
+    await call(base, { method: 'DELETE' });
   });
 
   it('validated a real response of every REST route and WebSocket endpoint', () => {

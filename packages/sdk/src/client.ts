@@ -245,7 +245,7 @@ export class OpendrayClient {
     });
   }
   /** Answers the dialog that is up: `allow` or `deny` (409 when none is) [session:input]. */
-  permission(id: string, decision: W.PermissionRequest['decision'], opts?: CallOptions): Promise<{ decision: string; agent: W.AgentStatus }> {
+  permission(id: string, decision: W.PermissionRequest['decision'], opts?: CallOptions): Promise<W.PermissionResult> {
     const body: W.PermissionRequest = { decision };
     return this.transport.json(`/sessions/${enc(id)}/permission`, { ...opts, method: 'POST', body });
   }

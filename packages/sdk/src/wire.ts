@@ -407,6 +407,12 @@ export interface PermissionRequest {
   decision: 'allow' | 'deny';
 }
 
+/** The answer of `POST /sessions/{id}/permission`: the keys were sent; the state follows. */
+export interface PermissionResult {
+  decision: 'allow' | 'deny';
+  agent: AgentStatus;
+}
+
 /** `session.state_changed` event data. */
 export interface StateChangedEvent {
   session_id: string;

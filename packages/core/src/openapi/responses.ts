@@ -1,3 +1,4 @@
+import { AGENT_OPERATIONS } from './agent-docs.js';
 import type { JsonSchema } from './schema-kit.js';
 
 /**
@@ -181,6 +182,8 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     query: { format: { schema: { enum: ['json', 'ansi'] }, description: 'ansi: bytes that repaint the screen' } },
     responses: { 200: { body: ['Screen', 'bytes'], description: 'The rendered screen (JSON), or repaint bytes with ?format=ansi' } },
   },
+
+  ...AGENT_OPERATIONS,
 
   'GET /providers': { id: 'listProviders', responses: { 200: 'ProviderList' } },
   'GET /providers/{id}': { id: 'getProvider', responses: { 200: 'Provider' } },

@@ -1,4 +1,5 @@
 import { ERROR_CODES, FIXED_SCOPES, NAMED_KEYS, STREAM_SUBPROTOCOL_V2 } from '@opendray/sdk/wire';
+import { AGENT_SCHEMAS } from './agent-docs.js';
 import { REQUEST_SCHEMAS } from './request-schemas.js';
 import { anyObject, bool, id, int, list, object, ref, str, type JsonSchema } from './schema-kit.js';
 
@@ -95,6 +96,7 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
       signal: { type: ['string', 'null'] },
       idle_since: ts('Start of the current idle period'),
       bytes_out: count('Total output bytes = the buffer cursor (SPEC §5.4)'),
+      agent: { oneOf: [ref('AgentStatus'), { type: 'null' }], description: 'What the agent is doing (SPEC §17); null for plain shells' },
     },
     'A PTY session (SPEC §5.2)',
   ),
@@ -196,6 +198,6 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
 };
 
 /** Every component schema of the document: responses, requests and the frames of both WebSockets. */
-export const SCHEMAS: Readonly<Record<string, JsonSchema>> = { ...RESPONSE_SCHEMAS, ...REQUEST_SCHEMAS };
+export const SCHEMAS: Readonly<Record<string, JsonSchema>> = { ...RESPONSE_SCHEMAS, ...REQUEST_SCHEMAS, ...AGENT_SCHEMAS };
 
 export type { JsonSchema };
