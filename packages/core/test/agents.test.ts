@@ -49,7 +49,8 @@ describe.each(['claude', 'codex', 'gemini'] as const)('a replayed %s', (kind) =>
     expect(report.explain.length).toBeGreaterThan(0);
     expect(report.explain.at(-1)).toMatchObject({ to: 'idle', source: expect.stringMatching(/hook|osc|title/) });
     // The agent's own conversation id, captured from its hooks (resume uses it).
-    expect(report.agent_session_id).toEqual(expect.any(String));
+    const captured = await waitFor(async () => (await agentOf(id)).agent_session_id as string | undefined, 15_000, 50);
+    expect(captured).toEqual(expect.any(String));
   });
 
   it('stops at the dialog with its text, refuses another prompt, and runs after allow', async () => {

@@ -61,6 +61,8 @@ export class AgentDetector implements SessionObserver {
   private cancelScreen: (() => void) | null = null;
   private cancelSilence: (() => void) | null = null;
   private done = false;
+  /** The CLI's own id of the current turn, from its prompt hook. */
+  private cliTurnId: string | undefined;
   /** Turns begun since this process started. */
   private turnsThisRun = 0;
   private readonly listeners = new Set<(e: DetectorEvent) => void>();
@@ -152,6 +154,8 @@ export class AgentDetector implements SessionObserver {
       this.session.update({ agent_session_id: sig.agentSessionId, agent_session_confirmed: true });
     }
     if (!sig.state) return this.note('hook', `hook ${sig.name}`);
+    if (sig.turnStart) this.cliTurnId = sig.turnId;
+    else if (sig.turnId && this.cliTurnId && sig.turnId !== this.cliTurnId) return this.note('hook', `hook ${sig.name} (an earlier turn)`);
     this.apply('hook', `hook ${sig.name}`, {
       state: sig.state === 'exited' ? 'idle' : sig.state,
       ...(sig.reason ? { reason: sig.reason } : {}),

@@ -18,6 +18,8 @@ export interface HookSignal {
   agentSessionId?: string;
   /** Codex `notify`: the conversation the notification is about (its title thread differs). */
   threadId?: string;
+  /** The CLI's id of the turn (claude `prompt_id`, codex `turn_id`): a late hook of an earlier turn must not end a newer one. */
+  turnId?: string;
 }
 
 const MAX_TEXT = 65_536;
@@ -30,7 +32,8 @@ const str = (v: unknown, max = MAX_TEXT): string | undefined => (typeof v === 's
 export function hookSignal(kind: AgentKind, event: string, payload: Record<string, unknown>): HookSignal {
   const name = event.slice(0, 64);
   const sid = str(payload.session_id, 128);
-  const base: HookSignal = { name, ...(sid ? { agentSessionId: sid } : {}) };
+  const turnId = str(payload.turn_id, 128) ?? str(payload.prompt_id, 128) ?? str(payload['turn-id'], 128);
+  const base: HookSignal = { name, ...(sid ? { agentSessionId: sid } : {}), ...(turnId ? { turnId } : {}) };
   const tool = (): string => {
     const input = payload.tool_input as Record<string, unknown> | undefined;
     const detail = str(input?.command, 2000) ?? str(input?.cmd, 2000) ?? str(input?.file_path, 2000) ?? '';
@@ -40,7 +43,13 @@ export function hookSignal(kind: AgentKind, event: string, payload: Record<strin
   if (kind === 'codex' && (event === 'notify' || payload.type === 'agent-turn-complete')) {
     const thread = str(payload['thread-id'], 128);
     const text = str(payload['last-assistant-message']);
-    return { name: 'notify agent-turn-complete', state: 'idle', ...(text !== undefined ? { text } : {}), ...(thread ? { threadId: thread } : {}) };
+    return {
+      name: 'notify agent-turn-complete',
+      state: 'idle',
+      ...(text !== undefined ? { text } : {}),
+      ...(thread ? { threadId: thread } : {}),
+      ...(turnId ? { turnId } : {}),
+    };
   }
   switch (event) {
     case 'SessionStart':
