@@ -2,9 +2,9 @@ import type { AgentBlockedReason, AgentJudgement, AgentKind, AgentSource, AgentS
 import { isoTime, setTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ObservedSession, SessionObserver } from '../sessions/observer.js';
-import { screenText } from '../sessions/screen-text.js';
 import { hookSignal } from './hook-signals.js';
 import { firstMatch, type AgentRules } from './rules.js';
+import { answerDialog, publishWhenPainted } from './dialogs.js';
 import { dialogText, matchScreen, replyText } from './screen-regions.js';
 import { TerminalSignalParser, type TerminalSignal } from './terminal-signals.js';
 
@@ -14,10 +14,6 @@ const RANK: Record<AgentSource, number> = { hook: 0, osc: 1, title: 2, screen: 3
 export const AUTHORITY_MS = 2_000;
 /** Output settles this long before the screen rules are matched. */
 const SCREEN_SETTLE_MS = 100;
-/** A dialog's text is read from the screen this long after `blocked` (the dialog paints). */
-const BLOCKED_SETTLE_MS = 150;
-/** The longest wait for a dialog to paint before its hook's text is used instead. */
-const BLOCKED_MAX_MS = 1_500;
 const MAX_EXPLAIN = 50;
 
 /** What a signal proposes. */
@@ -60,7 +56,8 @@ export class AgentDetector implements SessionObserver {
   private lastOutputAt: number;
   private cancelScreen: (() => void) | null = null;
   private cancelSilence: (() => void) | null = null;
-  private done = false;
+  /** The process ended: nothing changes any more. */
+  done = false;
   /** The CLI's own id of the current turn, from its prompt hook. */
   private cliTurnId: string | undefined;
   /** Turns begun since this process started. */
@@ -69,9 +66,9 @@ export class AgentDetector implements SessionObserver {
 
   constructor(
     readonly kind: AgentKind,
-    private readonly rules: AgentRules,
-    private readonly session: ObservedSession,
-    private readonly logger: Logger,
+    readonly rules: AgentRules,
+    readonly session: ObservedSession,
+    readonly logger: Logger,
     private readonly onEnded: () => void,
   ) {
     const now = session.clock.now();
@@ -114,33 +111,9 @@ export class AgentDetector implements SessionObserver {
     return r.agent_session_confirmed ? r.agent_session_id : undefined;
   }
 
-  /**
-   * Answers the dialog that is up with the CLI's keys (SPEC §17), once it has been up for
-   * the rules' `settle_ms`. A key a dialog swallowed (its input guard) is sent again while
-   * the same dialog is still on screen, at most 3 times. Resolves after the first send;
-   * false when the dialog went away meanwhile.
-   */
-  async answer(decision: 'allow' | 'deny', write: (keys: string) => void): Promise<boolean> {
-    const since = this.status.since;
-    const still = (): boolean => this.status.state === 'blocked' && this.status.since === since && !this.done;
-    const wait = (ms: number): Promise<void> => new Promise((r) => setTimer(this.session.clock, r, ms));
-    const age = this.session.clock.now() - Date.parse(since);
-    if (age < this.rules.permission.settleMs) await wait(this.rules.permission.settleMs - age);
-    if (!still()) return false;
-    const keys = this.rules.permission[decision];
-    this.markDecision(decision);
-    write(keys);
-    void (async () => {
-      for (let i = 0; i < 3; i++) {
-        await wait(700);
-        if (!still()) return;
-        const hit = matchScreen(this.rules, (await this.session.screen()).lines);
-        if (!still() || hit?.rule.state !== 'blocked') return;
-        this.note('screen', `dialog still up: ${decision} sent again`);
-        write(keys);
-      }
-    })().catch((err) => this.logger.warn('agent permission retry failed', { error: err }));
-    return true;
+  /** Answers the dialog that is up (SPEC §17; `dialogs.ts`). */
+  answer(decision: 'allow' | 'deny', write: (keys: string) => void): Promise<boolean> {
+    return answerDialog(this, decision, write);
   }
 
   /** One hook call (SPEC §17), already authenticated and size-checked. */
@@ -264,38 +237,9 @@ export class AgentDetector implements SessionObserver {
       ...(to === 'blocked' ? { reason: this.status.reason } : {}),
     });
     this.emit({ type: 'state', status: this.status });
-    if (to === 'blocked') this.afterBlocked();
+    if (to === 'blocked') publishWhenPainted(this);
     if (completed) void this.completeTurn(completed, 'text' in p ? p.text : undefined);
     if (to === 'working') this.denied = false;
-  }
-
-  /**
-   * Reads the dialog's text once it painted (polled up to `BLOCKED_MAX_MS`: a CLI may paint
-   * it after a synchronous hook), then publishes `session.blocked`.
-   */
-  private afterBlocked(): void {
-    const at = this.status.since;
-    const still = (): boolean => this.status.state === 'blocked' && this.status.since === at && !this.done;
-    const attempt = (waited: number): void => {
-      setTimer(this.session.clock, () => {
-        void (async () => {
-          if (!still()) return;
-          const lines = (await this.session.screen()).lines;
-          const hit = matchScreen(this.rules, lines);
-          const fromScreen = hit && hit.rule.state === 'blocked' ? dialogText(lines, hit.rule, hit.line) : '';
-          if (!still()) return;
-          if (!fromScreen && waited + BLOCKED_SETTLE_MS < BLOCKED_MAX_MS && this.rules.screen.some((r) => r.state === 'blocked')) {
-            return attempt(waited + BLOCKED_SETTLE_MS);
-          }
-          const prompt_text = fromScreen || this.status.prompt_text || '';
-          this.status = { ...this.status, prompt_text };
-          this.session.update({ agent: this.status });
-          this.session.publish('session.blocked', { session_id: this.session.id, reason: this.status.reason, prompt_text });
-          this.emit({ type: 'blocked', status: this.status });
-        })().catch((err) => this.logger.warn('agent blocked text failed', { error: err }));
-      }, BLOCKED_SETTLE_MS);
-    };
-    attempt(0);
   }
 
   private async completeTurn(turn: AgentTurn, hookText: string | undefined): Promise<void> {
@@ -369,12 +313,13 @@ export class AgentDetector implements SessionObserver {
     if (!fresh) this.apply('silence', `no output for ${now - this.lastOutputAt} ms`, { state: 'idle' });
   }
 
-  private note(source: Source, signal: string, from = this.status.state, to = this.status.state): void {
+  /** Adds one judgement to `explain` (bounded). */
+  note(source: Source, signal: string, from = this.status.state, to = this.status.state): void {
     this.explain.push({ ts: isoTime(this.session.clock.now()), source: source, signal, from, to });
     if (this.explain.length > MAX_EXPLAIN) this.explain.splice(0, this.explain.length - MAX_EXPLAIN);
   }
 
-  private emit(e: DetectorEvent): void {
+  emit(e: DetectorEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);
@@ -389,4 +334,3 @@ function ruleProposal(rule: { state: Proposal['state']; reason?: AgentBlockedRea
   return { state: rule.state, ...(rule.reason ? { reason: rule.reason } : {}), ...(rule.keep_blocked ? { keepBlocked: true } : {}) };
 }
 
-export { screenText };

@@ -1,26 +1,29 @@
 import { setTimer, type Clock } from '../clock.js';
-import type { SessionObserver } from './observer.js';
+import type { ObservedSession, SessionObserver } from './observer.js';
+import { screenText } from './screen-text.js';
 
 /** What the idle observer may change: the session's `running ⇄ idle` state (SPEC §5.3). */
 export interface IdleHost {
   clock: Clock;
   thresholdMs: number;
   isIdle(): boolean;
-  /** Output stopped `quietMs` ago: enter `idle` and publish `session.idle`. */
-  markIdle(quietMs: number): void;
-  /** Output resumed: enter `running` and publish `session.active`. */
-  markActive(): void;
+  /** Enters `idle` (true, setting `idle_since`) or `running` (false). */
+  setIdle(idle: boolean): void;
+  warn(message: string, err: unknown): void;
 }
 
 /**
  * The first built-in session observer: `idle` after `idleThresholdMs` of no output, back
  * to `running` on the next byte. One timer per session on the gateway clock, re-armed for
  * the remaining quiet time, so detection lands within the threshold plus timer slack.
+ * `session.idle` carries `origin` and `recent_output`, the visible screen (v2, SPEC §16):
+ * the screen catches up first, and a `session.active` after it is published after it.
  */
-export function createIdleObserver(host: IdleHost): SessionObserver & { start(): void } {
+export function createIdleObserver(session: ObservedSession, host: IdleHost): SessionObserver & { start(): void } {
   let lastOutputAt = host.clock.now();
   let cancel: (() => void) | null = null;
   let ended = false;
+  let events: Promise<void> = Promise.resolve();
 
   const arm = (ms: number): void => {
     cancel ??= setTimer(host.clock, check, ms);
@@ -30,7 +33,13 @@ export function createIdleObserver(host: IdleHost): SessionObserver & { start():
     if (ended || host.isIdle()) return;
     const quiet = host.clock.now() - lastOutputAt;
     if (quiet < host.thresholdMs) return arm(host.thresholdMs - quiet);
-    host.markIdle(quiet);
+    host.setIdle(true);
+    events = events
+      .then(async () => {
+        const recent = screenText((await session.screen()).lines);
+        session.publish('session.idle', { session_id: session.id, idle_for_ms: quiet, origin: session.record().origin, recent_output: recent });
+      })
+      .catch((err) => host.warn('session.idle failed', err));
   }
 
   return {
@@ -40,7 +49,10 @@ export function createIdleObserver(host: IdleHost): SessionObserver & { start():
     },
     data(_chunk, _offset, at) {
       lastOutputAt = at;
-      if (host.isIdle()) host.markActive();
+      if (host.isIdle()) {
+        host.setIdle(false);
+        events = events.then(() => session.publish('session.active', { session_id: session.id }));
+      }
       arm(host.thresholdMs);
     },
     ended() {

@@ -10,7 +10,6 @@ import { OutputCoalescer } from './output-events.js';
 import { createIdleObserver } from './idle-observer.js';
 import type { ObservedSession, SessionObserver, SessionObserverFactory } from './observer.js';
 import { RingBuffer } from './ring-buffer.js';
-import { screenText } from './screen-text.js';
 import { SessionScreen } from './screen.js';
 
 /** How a session's process ended, as `session.ended` and the stream's `ended` frame tell it. */
@@ -64,8 +63,6 @@ export class LiveSession {
   private readonly output: OutputCoalescer;
   /** The observers of the current run: idle detection first, then the factories' (SPEC §17). */
   private observers: SessionObserver[] = [];
-  /** Keeps `session.idle` (which waits for the screen) and `session.active` in order. */
-  private idleEvents: Promise<void> = Promise.resolve();
   private stopAs: 'stopped' | 'interrupted' | null = null;
   private exited: Promise<void> = Promise.resolve();
   private finishExit: (() => void) | null = null;
@@ -275,38 +272,25 @@ export class LiveSession {
 
   /** Idle detection first (SPEC §5.3), then every factory's observer (SPEC §17). */
   private startObservers(): void {
-    const { clock, options } = this.deps.ctx;
-    const idle = createIdleObserver({
+    const { clock, options, logger } = this.deps.ctx;
+    const observed = this.observed();
+    const idle = createIdleObserver(observed, {
       clock,
       thresholdMs: options.idleThresholdMs,
       isIdle: () => this.record.state === 'idle',
-      markIdle: (quiet) => this.markIdle(quiet),
-      markActive: () => this.markActive(),
+      setIdle: (on) => {
+        const { idle_since: _i, ...rest } = this.record;
+        this.record = on ? { ...this.record, state: 'idle', idle_since: isoTime(clock.now()) } : { ...rest, state: 'running' };
+      },
+      warn: (message, err) => logger.warn(message, { error: err }),
     });
     this.observers = [idle];
-    const observed = this.observed();
     for (const factory of this.deps.observers ?? []) {
       let o: SessionObserver | undefined;
       guard(() => (o = factory(observed)), this.deps);
       if (o) this.observers.push(o);
     }
     idle.start();
-  }
-
-  private markIdle(quietMs: number): void {
-    this.record = { ...this.record, state: 'idle', idle_since: isoTime(this.deps.ctx.clock.now()) };
-    const ring = this.ring;
-    // v2 carries the visible screen (SPEC §16); the screen catches up first, in order with `active`.
-    this.idleEvents = this.idleEvents.then(async () => {
-      const recent = ring ? screenText((await this.screen.snapshot(ring)).lines) : '';
-      this.publish('session.idle', { session_id: this.id, idle_for_ms: quietMs, origin: this.record.origin, recent_output: recent });
-    }).catch((err) => this.deps.ctx.logger.warn('session.idle failed', { error: err }));
-  }
-
-  private markActive(): void {
-    const { idle_since: _i, ...rest } = this.record;
-    this.record = { ...rest, state: 'running' };
-    this.idleEvents = this.idleEvents.then(() => void this.publish('session.active', { session_id: this.id }));
   }
 
   /** What observers see of this session. */
