@@ -51,6 +51,7 @@ export class AgentDetector implements SessionObserver {
   private oscReply: string | undefined;
   /** Resolves the wait for the title after which the screen shows the reply. */
   private titleWaiter: ((title: string) => void) | null = null;
+  private lastTitle = '';
   private denied = false;
   private turnFrom = 0;
   private lastOutputAt: number;
@@ -168,6 +169,7 @@ export class AgentDetector implements SessionObserver {
     }
     const { code, text } = signal;
     if (code === 0 || code === 2) {
+      this.lastTitle = text;
       this.titleWaiter?.(text);
       const rule = firstMatch(this.rules.title, text);
       if (rule) this.apply('title', `title ${JSON.stringify(text.trim().slice(0, 80))}`, ruleProposal(rule));
@@ -185,6 +187,7 @@ export class AgentDetector implements SessionObserver {
     if (p.onlyFromStarting && cur !== 'starting') return;
     if (p.keepBlocked && cur === 'blocked' && p.state !== 'blocked') return;
     for (const [s, a] of Object.entries(this.asserted) as Array<[Source, { state: AgentState; at: number }]>) {
+      if (s === 'hook' && !this.rules.hooksReport.has(p.state)) continue;
       if (RANK[s] < RANK[source] && now - a.at < AUTHORITY_MS && a.state !== p.state) {
         if (p.state !== cur) this.note(source, `${signal} (overruled by ${s})`);
         return;
@@ -266,6 +269,8 @@ export class AgentDetector implements SessionObserver {
     const want = this.rules.reply?.afterTitle;
     if (!want) return Promise.resolve();
     return new Promise((resolve) => {
+      // The title that ended the turn may be the one that says the reply is painted.
+      if (want.test(this.lastTitle)) return void setTimer(this.session.clock, resolve, 20);
       const done = (): void => {
         this.titleWaiter = null;
         cancel();

@@ -21,7 +21,9 @@ export interface HookTarget {
 
 const CLAUDE_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'Notification', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'StopFailure', 'SessionEnd'];
 const CODEX_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'Stop'];
-const GEMINI_EVENTS = ['SessionStart', 'BeforeAgent', 'BeforeTool', 'Notification', 'AfterTool', 'AfterAgent', 'SessionEnd'];
+// No AfterAgent: Gemini runs hooks synchronously and paints its answer only after them, and
+// that hook's text is garbled in 0.61; its `◇  Ready` title ends the turn instead (measured).
+const GEMINI_EVENTS = ['SessionStart', 'BeforeAgent', 'BeforeTool', 'Notification', 'AfterTool', 'SessionEnd'];
 /** Gemini's hook entries run this only inside gateway sessions (the variable names the script). */
 export const GEMINI_HOOK_ENV = 'AGENT_EVENTS_HOOK';
 

@@ -47,6 +47,11 @@ export interface AgentRulesSpec {
   silence_ms?: number;
   /** After start-up, how long the first idle must last before a prompt is typed (Codex flickers). */
   ready_settle_ms?: number;
+  /**
+   * The states the injected hooks report (default all). A hook's word does not overrule a
+   * weaker source about a state hooks never report (Gemini's turn end comes from its title).
+   */
+  hooks_report?: Array<'working' | 'idle' | 'blocked'>;
 }
 
 export interface CompiledRule extends Omit<RuleSpec, 'match' | 'dialog_start'> {
@@ -68,6 +73,7 @@ export interface AgentRules {
   permission: { allow: string; deny: string; settleMs: number };
   silenceMs: number;
   readySettleMs: number;
+  hooksReport: ReadonlySet<string>;
 }
 
 const BUILTIN: Record<AgentKind, AgentRulesSpec> = {
@@ -148,6 +154,7 @@ export function compileRules(spec: AgentRulesSpec, at: string): AgentRules {
     permission: { allow: keys.allow, deny: keys.deny, settleMs: typeof keys.settle_ms === 'number' && keys.settle_ms >= 0 ? Math.min(keys.settle_ms, 10_000) : 0 },
     silenceMs: spec.silence_ms ?? 8000,
     readySettleMs: Math.min(Math.max(Number(spec.ready_settle_ms ?? 0) || 0, 0), 10_000),
+    hooksReport: new Set(Array.isArray(spec.hooks_report) ? spec.hooks_report : ['working', 'idle', 'blocked']),
   };
 }
 
