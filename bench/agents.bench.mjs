@@ -124,7 +124,7 @@ async function benchOne(kind, support, log) {
     await rm(home.home, { recursive: true, force: true });
     await rm(home.cwd, { recursive: true, force: true });
   }
-  log(`${kind}: hook p50 ${fmt(percentile(result.hook, 50), 'ms')}, silence p50 ${fmt(percentile(result.silence, 50), 'ms')}, screen p50 ${fmt(percentile(result.screen, 50), 'ms')}, wrong ${result.wrong}${result.notes.length ? ` (${result.notes.slice(0, 3).join(' | ')})` : ''}`);
+  log(`${kind}: detector p50 ${fmt(percentile(result.hook, 50), 'ms')}, silence p50 ${fmt(percentile(result.silence, 50), 'ms')}, screen p50 ${fmt(percentile(result.screen, 50), 'ms')}, wrong ${result.wrong}${result.notes.length ? ` (${result.notes.slice(0, 3).join(' | ')})` : ''}`);
   return result;
 }
 
