@@ -3,9 +3,12 @@ import { percentile } from './stats.mjs';
 
 /**
  * Closed-loop HTTP load: `concurrency` keep-alive clients issue requests back to back for
- * `durationMs` (bounded), then report requests/s and latency percentiles in ms.
+ * `durationMs` (bounded), then report requests/s and latency percentiles in ms. `method` and
+ * `body` (a string, sent with its Content-Length) make it a POST load.
  */
-export async function load({ url, headers = {}, concurrency = 16, durationMs = 3000, maxRequests = 500_000 }) {
+export async function load({ url, headers = {}, concurrency = 16, durationMs = 3000, maxRequests = 500_000, method = 'GET', body }) {
+  const payload = body === undefined ? undefined : Buffer.from(body);
+  const sentHeaders = payload ? { ...headers, 'content-length': String(payload.length) } : headers;
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
   const latencies = [];
@@ -15,7 +18,7 @@ export async function load({ url, headers = {}, concurrency = 16, durationMs = 3
   const one = () =>
     new Promise((resolve) => {
       const start = performance.now();
-      const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, headers }, (res) => {
+      const req = http.request({ agent, method, host: target.hostname, port: target.port, path: target.pathname + target.search, headers: sentHeaders }, (res) => {
         res.on('data', () => {});
         res.on('end', () => {
           if (res.statusCode >= 400) errors++;
@@ -27,7 +30,7 @@ export async function load({ url, headers = {}, concurrency = 16, durationMs = 3
         errors++;
         resolve();
       });
-      req.end();
+      req.end(payload);
     });
   const started = performance.now();
   await Promise.all(

@@ -1,5 +1,6 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'example-embed', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+  // Sessions run /bin/sh, not the machine user's interactive bash (see packages/core/vitest.config.ts).
+  test: { name: 'example-embed', env: { SHELL: '/bin/sh' }, include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
 });

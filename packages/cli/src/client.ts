@@ -1,5 +1,7 @@
 import { OpendrayClient, OpendrayError } from '@opendray/sdk';
 import { CliError } from './cli-error.js';
+import { flagForField } from './global-flags.js';
+import { selfCommand } from './invocation.js';
 import { credentialsPath, isExposed, normalizeUrl, readCredentials } from './credentials.js';
 
 /** Where the CLI talks to when nothing says otherwise (SPEC §1). */
@@ -18,6 +20,8 @@ export type TokenSource = 'flag' | 'env' | 'login';
 export interface Connection {
   client: OpendrayClient;
   url: string;
+  /** The credential itself, for `opendray auth token`; never printed by anything else. */
+  token: string;
   tokenSource: TokenSource;
 }
 
@@ -48,15 +52,15 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   } else {
     const path = credentialsPath(env);
     const login = (await readCredentials(path)).gateways[url];
-    if (!login) throw new CliError(`opendray: not logged in to ${url}: run "opendray login --url ${url}", or pass --token / set OPENDRAY_TOKEN`);
+    if (!login) throw new CliError(`opendray: not logged in to ${url}: run "${selfCommand()} login --url ${url}", or pass --token / set OPENDRAY_TOKEN`);
     if (login.expires_at && Date.parse(login.expires_at) <= Date.now()) {
-      throw new CliError(`opendray: the saved login to ${url} expired: run "opendray login --url ${url}" again`);
+      throw new CliError(`opendray: the saved login to ${url} expired: run "${selfCommand()} login --url ${url}" again`);
     }
     if (await isExposed(path)) process.stderr.write(`opendray: warning: ${path} is readable by other users; run: chmod 600 ${path}\n`);
     token = login.token;
     tokenSource = 'login';
   }
-  return { client: new OpendrayClient({ baseUrl: url, token }), url, tokenSource };
+  return { client: new OpendrayClient({ baseUrl: url, token }), url, token, tokenSource };
 }
 
 /** A client without a credential (login). */
@@ -76,9 +80,18 @@ export function apiError(err: unknown, conn?: Pick<Connection, 'url' | 'tokenSou
     if (err.code === 'network_error') return new CliError(`opendray: cannot reach${where || ' the gateway'}${detail ? ` (${detail})` : ''}`);
     return new CliError(`opendray: ${err.code}: ${err.message}`);
   }
-  let line = `opendray: ${err.status} ${err.code}: ${oneLine(err.message)}`;
-  if (err.status === 401 && conn?.tokenSource === 'login') line += ` (the saved login is no longer valid: run "opendray login --url ${conn.url}")`;
+  let line = `opendray: ${err.status} ${err.code}: ${oneLine(withFlagNames(err))}`;
+  if (err.status === 429) line += err.retryAfter ? ` (retry in ${err.retryAfter} s)` : ' (retry later)';
+  if (err.status === 401 && conn?.tokenSource === 'login') line += ` (the saved login is no longer valid: run "${selfCommand()} login --url ${conn.url}")`;
   return new CliError(line);
+}
+
+/** A validation message names the JSON field; the user typed a flag, so say that instead. */
+function withFlagNames(err: OpendrayError): string {
+  if (err.code !== 'validation_failed') return err.message;
+  const field = /^([a-z][a-z0-9_]*)(?=[:\s])/.exec(err.message)?.[1];
+  const flag = field ? flagForField(field) : undefined;
+  return flag ? `${flag}${err.message.slice(field!.length)}` : err.message;
 }
 
 // fetch's "fetch failed" hides the useful part (ECONNREFUSED, ENOTFOUND…) in its cause.

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeSecretFile } from '@opendray/sdk/node';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { CliError } from './cli-error.js';
 
 /** One saved `opendray login`: an admin token for one gateway. */
@@ -83,26 +83,11 @@ export async function isExposed(path: string): Promise<boolean> {
   }
 }
 
-/**
- * Writes the file atomically with mode 0600 (directory 0700): a temp file created 0600,
- * flushed, then renamed over the old one, so a crash leaves the old file or the new one.
- */
+/** Writes the file atomically with mode 0600 (directory 0700): `writeSecretFile` of `@opendray/sdk/node`. */
 export async function writeCredentials(path: string, data: CredentialsFile): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    // 'wx': never follow or reuse an existing file; 0600 from the first byte on.
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, 'utf8');
-      await handle.chmod(0o600); // the umask cannot widen it, but a filesystem default might
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeSecretFile(path, `${JSON.stringify(data, null, 2)}\n`);
   } catch (err) {
-    await rm(temp, { force: true });
     throw new CliError(`opendray: cannot write ${path}: ${(err as Error).message}`);
   }
 }

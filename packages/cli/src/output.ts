@@ -52,5 +52,10 @@ export function note(line: string): void {
 
 function safeCell(v: string | number | boolean | undefined | null): string {
   if (v === undefined || v === null || v === '') return '-';
-  return String(v).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return safeText(String(v));
+}
+
+/** Text from the gateway made safe for a terminal: control characters become `?`. */
+export function safeText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

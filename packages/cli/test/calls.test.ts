@@ -22,14 +22,15 @@ beforeAll(async () => {
   const b = await registerIntegration(t, { name: 'caller-b', scopes: ['session:read'] });
   integrationId = a.integration.id;
   otherId = b.integration.id;
-  // Three inbound calls of caller-a (two 200s, one 404), one of caller-b, one rejected key.
+  // Two admin registrations (201), three inbound calls of caller-a (two 200s, one 404),
+  // one of caller-b, one rejected key.
   await t.api('/sessions', { token: a.api_key });
   await t.api('/auth/me', { token: a.api_key });
   await t.api('/sessions/ses_AAAAAAAAAAAA', { token: a.api_key });
   await t.api('/sessions', { token: b.api_key });
   await t.api('/sessions', { token: 'odk_live_' + 'x'.repeat(43) });
-  // The call log is written in batches: wait until all five are there.
-  await waitFor(async () => (await t.apiJson('/integrations/_calls')).body.entries.length >= 5);
+  // The call log is written in batches: wait until all seven are there.
+  await waitFor(async () => (await t.apiJson('/integrations/_calls')).body.entries.length >= 7);
 });
 afterAll(async () => {
   await t.close();
@@ -49,10 +50,11 @@ describe('opendray calls', () => {
     expect(res.code).toBe(0);
     const lines = res.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+DIRECTION\s+STATUS\s+METHOD/);
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(8);
     expect(lines[1]).toMatch(/rejected\s+401\s+GET/);
+    expect(lines[7]).toMatch(/admin\s+201\s+POST/);
     const page = JSON.parse((await cli(['--json'])).stdout);
-    expect(page.entries).toHaveLength(5);
+    expect(page.entries).toHaveLength(7);
     expect(page.next_cursor).toBeNull();
   });
 
@@ -66,8 +68,9 @@ describe('opendray calls', () => {
     expect(rejected[0]!.status_code).toBe(401);
     const notFound = await entries(['--status-class', '4xx', '--integration', 'caller-a']);
     expect(notFound.map((e) => e.status_code)).toEqual([404]);
-    expect(await entries(['--status-class', '2'])).toHaveLength(3);
-    expect(await entries(['--since', '1h'])).toHaveLength(5);
+    expect(await entries(['--status-class', '2'])).toHaveLength(5);
+    expect(await entries(['--direction', 'admin'])).toHaveLength(2);
+    expect(await entries(['--since', '1h'])).toHaveLength(7);
     expect(await entries(['--until', '2000-01-01T00:00:00Z'])).toHaveLength(0);
 
     const none = await cli(['--until', '2000-01-01T00:00:00Z']);
@@ -87,10 +90,10 @@ describe('opendray calls', () => {
     expect(page2.entries.some((e: Entry) => ids1.includes(e.id))).toBe(false);
 
     const all = await entries(['--all', '--limit', '1']);
-    expect(all).toHaveLength(5);
-    expect(new Set(all.map((e) => e.id)).size).toBe(5);
+    expect(all).toHaveLength(7);
+    expect(new Set(all.map((e) => e.id)).size).toBe(7);
     const allTable = await cli(['--all', '--limit', '2']);
-    expect(allTable.stdout.trim().split('\n')).toHaveLength(6);
+    expect(allTable.stdout.trim().split('\n')).toHaveLength(8);
     expect(allTable.stderr).toBe('');
   });
 

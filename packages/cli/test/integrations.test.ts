@@ -32,7 +32,8 @@ describe('opendray integrations', () => {
     expect(res.stderr).toMatch(/shown only this once/);
     expect(await status(key!)).toBe(200);
     const stored = (await t.apiJson('/integrations')).body.integrations.find((i: { name: string }) => i.name === 'bot-a');
-    expect(stored.scopes).toEqual(['session:read', 'session:create', 'session:input']);
+    // Named scopes come on top of the defaults (session:read is both).
+    expect(stored.scopes).toEqual(['session:read', 'event:subscribe:session.*', 'session:create', 'session:input']);
     expect(stored.max_sessions).toBe(3);
 
     const list = await cli(['integrations', 'list']);

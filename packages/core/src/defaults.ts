@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import type Keyv from 'keyv';
 import { systemClock } from './clock.js';
+import { checkOptions } from './options-check.js';
 import type { ResolvedOptions } from './context.js';
 import type { GatewayOptions } from './options.js';
 import { createKeyvAdminTokenStore } from './stores/keyv/admin-token-store.js';
@@ -25,6 +26,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 
 /** Fills in every default; a misconfiguration throws a TypeError naming the option. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
+  checkOptions(options);
   const port = options.port ?? 8770;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0–65535 (got ${port})`);
   const bcryptCost = positiveInt('bcryptCost', options.bcryptCost, 12, 4);

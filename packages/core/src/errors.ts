@@ -1,27 +1,7 @@
-import { ERROR_CODES, type ErrorCode } from '@opendray/sdk/wire';
+import { ERROR_CODES, STATUS_BY_CODE, type ErrorCode } from '@opendray/sdk/wire';
 
-export { ERROR_CODES, type ErrorCode };
-
-/** The HTTP status each error code is answered with (SPEC §1; `docs/errors.md`). */
-export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
-  invalid_json: 400,
-  validation_failed: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  missing_scope: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  agent_busy: 409,
-  agent_blocked: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal_error: 500,
-  upstream_error: 502,
-  unavailable: 503,
-  upstream_timeout: 504,
-};
+// The code list and the status table live once, in the wire, shared with the SDK (SPEC §1; `docs/errors.md`).
+export { ERROR_CODES, STATUS_BY_CODE, type ErrorCode };
 
 /**
  * The one error type of the gateway: a status, a stable `code`, a message safe to show

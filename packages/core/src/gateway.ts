@@ -23,6 +23,8 @@ import { createIntegrationsCapability } from './integrations/capability.js';
 import { silentLogger } from './log.js';
 import type { GatewayOptions } from './options.js';
 import { createProxyCapability } from './proxy/capability.js';
+import { logAccess } from './observability/access-log.js';
+import { logLifecycle } from './observability/lifecycle-log.js';
 import { createNodePtyBackend } from './pty/node-pty-backend.js';
 import { createSessionsCapability, type SessionManager } from './sessions/capability.js';
 import { openStorage } from './stores/keyv/open.js';
@@ -73,6 +75,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logSize: opts.eventLogSize,
     onListenerError: (err, topic) => logger.error('bus listener failed', { topic, error: err }),
   });
+  const stopLifecycleLog = logLifecycle(bus, logger);
   const callLog = createCallLog({ store: stores.callLog, clock, logger, ...opts.callLog });
   const ctx: GatewayContext = {
     options: opts,
@@ -126,7 +129,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       onRequest: hooks.onRequest ?? [],
       preHandler: hooks.preHandler ?? [],
       onError: hooks.onError ?? [],
-      onResponse: [recordInboundCalls(callLog), ...capabilities.flatMap((c) => (c.onResponse ? [c.onResponse] : [])), ...(hooks.onResponse ?? [])],
+      onResponse: [logAccess(logger), recordInboundCalls(callLog), ...capabilities.flatMap((c) => (c.onResponse ? [c.onResponse] : [])), ...(hooks.onResponse ?? [])],
     },
   });
   const dispatchUpgrade = createUpgradeDispatcher(upgrades, {
@@ -200,6 +203,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           }
         }
         await callLog.close();
+        stopLifecycleLog();
         bus.close();
         server.closeAllConnections();
         if (typeof opts.storage === 'string' && opts.storage !== 'memory') await keyv.disconnect();

@@ -11,9 +11,10 @@ export type { GatewayOptions, AuthOptions } from './options.js';
 export { GatewayError, STATUS_BY_CODE, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Principal, AdminPrincipal, IntegrationPrincipal } from './auth/principal.js';
 export { scopeGrants, hasScope } from './auth/scopes.js';
-export { resolveAdminCredentials, type AdminCredentialSource } from './auth/admin-key-file.js';
+export { resetAdminPassword, resolveAdminCredentials, writeAdminKeyFile, type AdminCredentialSource, type ResolvedAdminCredentials } from './auth/admin-key-file.js';
 export type { AdminCredentials } from './auth/admin.js';
-export type { EventBus, BusEvent, BusListener, Replay, PublishMeta } from './bus/types.js';
+export type { EventBus, BusEvent, BusListener, Replay, PublishMeta, PublishData, TopicEvent } from './bus/types.js';
+export { isTopic } from './bus/types.js';
 export { topicMatches } from './bus/topics.js';
 export type { Clock } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './log.js';
@@ -36,4 +37,5 @@ export type {
 export { CORE_VERSION } from './defaults.js';
 export { runStoreContract, type ContractHarness, type StoreContractOptions } from './stores/store-contract.js';
 export { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
+export { buildAsyncApiDocument, type AsyncApiDocument } from './asyncapi/document.js';
 export type { UpgradeEndpoint, UpgradeContext } from './ws/upgrade.js';

@@ -1,3 +1,5 @@
+import { pino, stdSerializers, stdTimeFunctions, type DestinationStream } from 'pino';
+
 /** Levels of the gateway's one structured logger. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -9,33 +11,50 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 // Field names whose values are dropped whatever a caller passes: a last line of defence.
 const SECRET_FIELD = /token|password|secret|api_?key|authorization|cookie/i;
+const SECRET_NAMES = ['token', 'password', 'secret', 'signing_secret', 'api_key', 'apiKey', 'authorization', 'cookie', 'set-cookie'];
+// pino redacts by path; nested objects (a request's headers, a config) are covered to depth 2.
+const REDACT_PATHS = SECRET_NAMES.flatMap((n) => [`*["${n}"]`, `*.*["${n}"]`]);
 
-function redact(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!fields) return undefined;
+function shallowRedact(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!fields) return {};
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_FIELD.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = v.message;
-    else out[k] = v;
-  }
+  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
   return out;
 }
 
-/** JSON lines on stderr at or above `level`. */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const min = RANK[level];
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (RANK[lvl] < min) return;
-    write(`${JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...redact(fields) })}\n`);
-  };
+/**
+ * JSON lines (pino) on stderr — or to `write` — at or above `level`: `{level, time, msg,
+ * ...fields}` with errors serialized with their stack (`error` / `err` fields) and
+ * secret-named fields redacted at any depth. Writes are synchronous so the last lines
+ * before an exit are never lost.
+ */
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void): Logger {
+  let destination: DestinationStream;
+  if (write) destination = { write };
+  else {
+    const stderr = pino.destination({ fd: 2, sync: true });
+    // A closed stderr (`serve 2>&1 | head`) must not crash the gateway.
+    stderr.on('error', () => undefined);
+    destination = stderr;
+  }
+  const log = pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { error: stdSerializers.err, err: stdSerializers.err },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
+    debug: (m, f) => log.debug(shallowRedact(f), m),
+    info: (m, f) => log.info(shallowRedact(f), m),
+    warn: (m, f) => log.warn(shallowRedact(f), m),
+    error: (m, f) => log.error(shallowRedact(f), m),
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventFrame } from '../src/bus/frame.js';
 import { createLocalBus } from '../src/bus/local-bus.js';
 import { anyTopicMatches, topicMatches } from '../src/bus/topics.js';
-import type { BusEvent } from '../src/bus/types.js';
+import { isTopic, type BusEvent } from '../src/bus/types.js';
 import { systemClock } from '../src/clock.js';
 
 const bus = (opts: { logSize?: number; logBytes?: number; onListenerError?: (err: unknown, topic: string) => void } = {}) =>
@@ -25,8 +25,8 @@ describe('local bus', () => {
   it('numbers events by one from 1, stamps RFC 3339 time and keeps the tenant off the frame', () => {
     const b = bus();
     expect(b.seq).toBe(0);
-    const e1 = b.publish('session.started', { session_id: 'ses_1' }, { tenant: 'int_a' });
-    const e2 = b.publish('session.idle', { session_id: 'ses_1' });
+    const e1 = b.publish<string>('session.started', { session_id: 'ses_1' }, { tenant: 'int_a' });
+    const e2 = b.publish<string>('session.idle', { session_id: 'ses_1' });
     expect([e1.seq, e2.seq, b.seq]).toEqual([1, 2, 2]);
     expect(e1.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(e1.tenant).toBe('int_a');
@@ -40,9 +40,9 @@ describe('local bus', () => {
     b.subscribe(['session.*', 'session.output', '*'], (e) => got.push(`${e.seq}:${e.topic}`));
     const justIdle: number[] = [];
     b.subscribe('session.idle', (e) => justIdle.push(e.seq));
-    b.publish('session.output', {});
-    b.publish('session.idle', {});
-    b.publish('channel.message_sent', {});
+    b.publish<string>('session.output', {});
+    b.publish<string>('session.idle', {});
+    b.publish<string>('channel.message_sent', {});
     expect(got).toEqual(['1:session.output', '2:session.idle', '3:channel.message_sent']);
     expect(justIdle).toEqual([2]);
   });
@@ -53,11 +53,11 @@ describe('local bus', () => {
     const second: number[] = [];
     b.subscribe('*', (e) => {
       first.push(e.seq);
-      if (e.topic === 'a.one') b.publish('a.two', {});
+      if (e.topic === 'a.one') b.publish<string>('a.two', {});
     });
     b.subscribe('*', (e) => second.push(e.seq));
-    b.publish('a.one', {});
-    b.publish('a.three', {});
+    b.publish<string>('a.one', {});
+    b.publish<string>('a.three', {});
     expect(first).toEqual([1, 2, 3]);
     expect(second).toEqual([1, 2, 3]);
   });
@@ -70,7 +70,7 @@ describe('local bus', () => {
       throw new Error('boom');
     });
     b.subscribe('*', (e) => got.push(e.seq));
-    expect(() => b.publish('x.y', {})).not.toThrow();
+    expect(() => b.publish<string>('x.y', {})).not.toThrow();
     expect(got).toEqual([1]);
     expect(errors).toEqual(['x.y']);
   });
@@ -81,7 +81,7 @@ describe('local bus', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     // Publishing never encodes, so it cannot fail; the encoder reports and sends {}.
-    const e = b.publish('x.cyclic', cyclic);
+    const e = b.publish<string>('x.cyclic', cyclic);
     expect(JSON.parse(eventFrame(e, (err) => errors.push(err)).toString()).data).toEqual({});
     expect(errors).toHaveLength(1);
   });
@@ -90,24 +90,24 @@ describe('local bus', () => {
     const b = bus();
     const got: number[] = [];
     const off = b.subscribe('*', (e) => got.push(e.seq));
-    b.publish('a.b', {});
+    b.publish<string>('a.b', {});
     off();
-    b.publish('a.b', {});
+    b.publish<string>('a.b', {});
     const viaOn: string[] = [];
     const fn = (e: BusEvent): void => void viaOn.push(e.topic);
     b.on('session.*', fn);
     b.on('session.*', fn); // registering twice still means one delivery
-    b.publish('session.idle', {});
-    b.publish('channel.message_sent', {});
+    b.publish<string>('session.idle', {});
+    b.publish<string>('channel.message_sent', {});
     b.off('session.*', fn);
-    b.publish('session.idle', {});
+    b.publish<string>('session.idle', {});
     expect(got).toEqual([1]);
     expect(viaOn).toEqual(['session.idle']);
   });
 
   it('replays what came after `since`, with no gap while the log reaches back', () => {
     const b = bus({ logSize: 5 });
-    for (let i = 0; i < 4; i++) b.publish('a.b', { i });
+    for (let i = 0; i < 4; i++) b.publish<string>('a.b', { i });
     expect(b.replay(0)).toEqual({ events: expect.any(Array), gap: null });
     expect(b.replay(0).events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(b.replay(2).events.map((e) => e.seq)).toEqual([3, 4]);
@@ -117,7 +117,7 @@ describe('local bus', () => {
 
   it('reports the range the count-bounded log no longer holds', () => {
     const b = bus({ logSize: 5 });
-    for (let i = 0; i < 12; i++) b.publish('a.b', { i });
+    for (let i = 0; i < 12; i++) b.publish<string>('a.b', { i });
     const r = b.replay(3);
     expect(r.gap).toEqual({ from: 4, to: 7 });
     expect(r.events.map((e) => e.seq)).toEqual([8, 9, 10, 11, 12]);
@@ -127,18 +127,37 @@ describe('local bus', () => {
 
   it('bounds the log in bytes too, always keeping the newest event', () => {
     const b = bus({ logSize: 1000, logBytes: 10_000 });
-    for (let i = 0; i < 10; i++) b.publish('session.output', { data: 'x'.repeat(3000) });
+    for (let i = 0; i < 10; i++) b.publish<string>('session.output', { data: 'x'.repeat(3000) });
     const r = b.replay(0);
     const kept = r.events.map((e) => e.seq);
     expect(kept.at(-1)).toBe(10);
     expect(kept.length).toBeLessThanOrEqual(3);
     expect(r.gap).toEqual({ from: 1, to: kept[0]! - 1 });
-    const huge = b.publish('session.output', { data: 'y'.repeat(50_000) });
+    const huge = b.publish<string>('session.output', { data: 'y'.repeat(50_000) });
     expect(b.replay(10).events).toEqual([huge]);
   });
 
   it('has an epoch per instance', () => {
     expect(bus().epoch).not.toBe(bus().epoch);
     expect(bus().epoch).toMatch(/^[A-Za-z0-9_-]{8}$/);
+  });
+});
+
+describe('typed topics (one schema per topic, @opendray/sdk/wire)', () => {
+  it('type-checks every publish against its topic; an embedder topic takes any object', () => {
+    const b = createLocalBus({ clock: systemClock });
+    const e = b.publish('session.idle', { session_id: 'ses_1', idle_for_ms: 5 });
+    expect(e.data.idle_for_ms).toBe(5);
+    // @ts-expect-error a gateway topic needs its declared payload
+    b.publish('session.idle', { session_id: 'ses_1' });
+    // @ts-expect-error an undeclared topic in a gateway namespace is a typo, not a new topic
+    b.publish('session.endd', {});
+    expect(b.publish('myapp.deployed', { anything: 1 }).seq).toBe(3 + 1);
+    const seen: number[] = [];
+    b.subscribe('session.*', (ev) => {
+      if (isTopic(ev, 'session.idle')) seen.push(ev.data.idle_for_ms);
+    });
+    b.publish('session.idle', { session_id: 'ses_2', idle_for_ms: 7 });
+    expect(seen).toEqual([7]);
   });
 });

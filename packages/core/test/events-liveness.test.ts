@@ -44,7 +44,7 @@ const CHUNK = 'x'.repeat(64 * 1024);
 async function publishVolume(count: number, keepUp: { seqs: number[] }[]): Promise<void> {
   const bus = t!.gateway.bus;
   for (let i = 0; i < count; i++) {
-    const e = bus.publish('session.output', { session_id: 'ses_1', data: CHUNK, offset: i * CHUNK.length, bytes: CHUNK.length });
+    const e = bus.publish<string>('session.output', { session_id: 'ses_1', data: CHUNK, offset: i * CHUNK.length, bytes: CHUNK.length });
     if (i % 16 === 15) await waitFor(() => keepUp.every((r) => (r.seqs.at(-1) ?? 0) >= e.seq - 16), 20_000, 2);
   }
 }
@@ -59,8 +59,8 @@ describe('events: a slow consumer (SPEC §6 backpressure)', () => {
     await publishVolume(600, [fast, other]);
     slow.resume();
     await waitFor(() => slow.gaps.length > 0, 20_000);
-    const last = t.gateway.bus.publish('session.ended', { session_id: 'ses_1' }).seq;
-    const final = t.gateway.bus.publish('session.output', { session_id: 'ses_1', data: 'tail' }).seq;
+    const last = t.gateway.bus.publish<string>('session.ended', { session_id: 'ses_1' }).seq;
+    const final = t.gateway.bus.publish<string>('session.output', { session_id: 'ses_1', data: 'tail' }).seq;
     await waitFor(() => slow.seqs.includes(final) && fast.seqs.includes(final) && other.seqs.includes(final), 20_000);
 
     const all = Array.from({ length: final }, (_, i) => i + 1);
@@ -96,7 +96,7 @@ describe('events: client frames (SPEC §6)', () => {
     c.ws.send('{"hello":"server"}');
     c.ws.send(Buffer.from([1, 2, 3]));
     c.ws.send('y'.repeat(4096));
-    t.gateway.bus.publish('session.idle', { session_id: 'ses_1' });
+    t.gateway.bus.publish<string>('session.idle', { session_id: 'ses_1' });
     await c.until((f) => f.topic === 'session.idle');
     const closing = closed(c.ws);
     c.ws.send('z'.repeat(4097));

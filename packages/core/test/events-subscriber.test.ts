@@ -61,18 +61,18 @@ describe('events subscriber: at most once over an at-least-once transport', () =
   it('resuming: replay and overlapping live delivery give each seq once, in order', async () => {
     const real = createLocalBus({ clock: systemClock });
     const bus = overlappingBus(real, 3);
-    for (let i = 0; i < 5; i++) real.publish('session.output', { i });
+    for (let i = 0; i < 5; i++) real.publish<string>('session.output', { i });
     const frames = await subscribe(bus, 2);
-    for (let i = 0; i < 3; i++) real.publish('session.output', { i });
+    for (let i = 0; i < 3; i++) real.publish<string>('session.output', { i });
     await waitFor(() => frames.some((f) => f.seq === 8));
     expect(frames.map((f) => f.seq ?? f.topic)).toEqual(['_hello', 3, 4, 5, 6, 7, 8]);
   });
 
   it('live only: events already published before the connect are not sent', async () => {
     const real = createLocalBus({ clock: systemClock });
-    for (let i = 0; i < 4; i++) real.publish('session.idle', { i });
+    for (let i = 0; i < 4; i++) real.publish<string>('session.idle', { i });
     const frames = await subscribe(overlappingBus(real, 4), null);
-    real.publish('session.idle', {});
+    real.publish<string>('session.idle', {});
     await waitFor(() => frames.some((f) => f.seq === 5));
     expect(frames.map((f) => f.seq ?? f.topic)).toEqual(['_hello', 5]);
   });

@@ -60,7 +60,7 @@ describe('events: scopes before the upgrade (SPEC §6)', () => {
       ['idle', 'topics=session.output', 'event:subscribe:session.output'],
       ['idle', 'topics=session.idle,session.ended', 'event:subscribe:session.ended'],
       ['idle', 'topics=session.*', 'event:subscribe:session.*'],
-      ['sessions', 'topics=*', 'event:subscribe:*'],
+      ['none', 'topics=*', 'event:subscribe:*'],
       ['sessions', 'topics=session.idle,integration.updated', 'event:subscribe:integration.updated'],
       ['none', 'topics=session.idle', 'event:subscribe:session.idle'],
       ['all', 'topics=channel.message_received', 'channel:receive'],
@@ -132,14 +132,25 @@ describe('events: bad input is a clean 400 (SPEC §6)', () => {
 describe('events: frames, order and patterns (SPEC §6)', () => {
   it('sends _hello first, then {topic, ts, data, seq} frames without the tenant', async () => {
     t = await startGateway();
-    t.gateway.bus.publish('session.idle', { session_id: 'ses_0' });
+    t.gateway.bus.publish<string>('session.idle', { session_id: 'ses_0' });
     const c = await open('topics=session.*');
     await c.until((f) => f.topic === '_hello');
-    t.gateway.bus.publish('session.idle', { session_id: 'ses_1', idle_for_ms: 5 }, { tenant: 'int_a' });
+    t.gateway.bus.publish<string>('session.idle', { session_id: 'ses_1', idle_for_ms: 5 }, { tenant: 'int_a' });
     const frame = await c.until((f) => f.topic === 'session.idle');
     expect(c.frames[0]).toEqual({ topic: '_hello', ts: expect.any(String), data: { epoch: t.gateway.bus.epoch, seq: 1 } });
     expect(Object.keys(frame).sort()).toEqual(['data', 'seq', 'topic', 'ts']);
     expect(frame).toEqual({ topic: 'session.idle', ts: expect.stringMatching(/Z$/), data: { session_id: 'ses_1', idle_for_ms: 5 }, seq: 2 });
+  });
+
+  it('reads * as "everything the caller may see": the topics its event scopes grant, nothing more', async () => {
+    t = await startGateway({ auth: { verify: verifyTokens(TOKENS) } });
+    const c = await open('topics=*', 'sessions');
+    await c.until((f) => f.topic === '_hello');
+    t.gateway.bus.publish<string>('integration.updated', { i: 1 }, { tenant: 'int_sessions' });
+    t.gateway.bus.publish<string>('channel.message_sent', { i: 2 });
+    t.gateway.bus.publish<string>('session.idle', { i: 3 }, { tenant: 'int_sessions' });
+    await c.until((f) => f.data.i === 3);
+    expect(c.events().map((f) => f.topic)).toEqual(['session.idle']);
   });
 
   it('delivers overlapping patterns once, only matching topics, in publish order', async () => {
@@ -149,7 +160,7 @@ describe('events: frames, order and patterns (SPEC §6)', () => {
     await c.until((f) => f.topic === '_hello');
     await narrow.until((f) => f.topic === '_hello');
     const topics = ['session.output', 'session.idle', 'channel.message_sent', 'integration.updated', 'session.ended'];
-    for (let i = 0; i < 200; i++) t.gateway.bus.publish(topics[i % topics.length]!, { i });
+    for (let i = 0; i < 200; i++) t.gateway.bus.publish<string>(topics[i % topics.length]!, { i });
     await c.until((f) => f.seq === 200);
     await narrow.until((f) => f.seq === 200);
     expect(c.events().map((f) => f.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
@@ -164,12 +175,12 @@ describe('events: frames, order and patterns (SPEC §6)', () => {
     const fn = (e: { topic: string; seq: number }): void => void seen.push(`${e.seq}:${e.topic}`);
     t.gateway.bus.on('session.*', fn);
     const off = t.gateway.bus.subscribe(['channel.*', 'channel.message_sent'], fn);
-    t.gateway.bus.publish('session.started', {});
-    t.gateway.bus.publish('channel.message_sent', {});
-    t.gateway.bus.publish('integration.updated', {});
+    t.gateway.bus.publish<string>('session.started', {});
+    t.gateway.bus.publish<string>('channel.message_sent', {});
+    t.gateway.bus.publish<string>('integration.updated', {});
     t.gateway.bus.off('session.*', fn);
     off();
-    t.gateway.bus.publish('session.ended', {});
+    t.gateway.bus.publish<string>('session.ended', {});
     expect(seen).toEqual(['1:session.started', '2:channel.message_sent']);
   });
 });
@@ -184,15 +195,15 @@ describe('events: tenancy (SPEC §3)', () => {
     const admin = await open('topics=*');
     for (const c of [ca, cb, admin]) await c.until((f) => f.topic === '_hello');
     const bus = t.gateway.bus;
-    bus.publish('session.output', { session_id: 'ses_a', data: 'secret a' }, { tenant: 'int_a' }); // 1
-    bus.publish('session.output', { session_id: 'ses_b', data: 'secret b' }, { tenant: 'int_b' }); // 2
-    bus.publish('session.started', { session_id: 'ses_op' }); // 3: operator's session, no tenant
-    bus.publish('integration.updated', { integration_id: 'int_a', changed: ['scopes'] }, { tenant: 'int_a' }); // 4
-    bus.publish('integration.registered', { integration_id: 'int_b' }, { tenant: 'int_b' }); // 5
-    bus.publish('channel.message_received', { channel_id: 'ch_1', text: 'hi' }); // 6
-    bus.publish('provider.changed', { id: 'shell' }); // 7: no tenant, not a tenant topic
-    bus.publish('session.ended', { session_id: 'ses_a' }, { tenant: 'int_a' }); // 8
-    bus.publish('session.ended', { session_id: 'ses_b' }, { tenant: 'int_b' }); // 9
+    bus.publish<string>('session.output', { session_id: 'ses_a', data: 'secret a' }, { tenant: 'int_a' }); // 1
+    bus.publish<string>('session.output', { session_id: 'ses_b', data: 'secret b' }, { tenant: 'int_b' }); // 2
+    bus.publish<string>('session.started', { session_id: 'ses_op' }); // 3: operator's session, no tenant
+    bus.publish<string>('integration.updated', { integration_id: 'int_a', changed: ['scopes'] }, { tenant: 'int_a' }); // 4
+    bus.publish<string>('integration.registered', { integration_id: 'int_b' }, { tenant: 'int_b' }); // 5
+    bus.publish<string>('channel.message_received', { channel_id: 'ch_1', text: 'hi' }); // 6
+    bus.publish<string>('provider.changed', { id: 'shell' }); // 7: no tenant, not a tenant topic
+    bus.publish<string>('session.ended', { session_id: 'ses_a' }, { tenant: 'int_a' }); // 8
+    bus.publish<string>('session.ended', { session_id: 'ses_b' }, { tenant: 'int_b' }); // 9
     await ca.until((f) => f.seq === 8);
     await cb.until((f) => f.seq === 9);
     await admin.until((f) => f.seq === 9);
@@ -224,13 +235,13 @@ describe('events: tenancy (SPEC §3)', () => {
     const a = integrationPrincipal('int_a', ['event:subscribe:session.*']);
     t = await startGateway({ auth: { verify: verifyTokens({ ka: a }) } });
     const bus = t.gateway.bus;
-    bus.publish('session.output', { n: 1 }, { tenant: 'int_a' });
-    bus.publish('session.output', { n: 2 }, { tenant: 'int_b' });
-    bus.publish('session.output', { n: 3 });
-    bus.publish('channel.message_sent', { n: 4 });
-    bus.publish('session.idle', { n: 5 }, { tenant: 'int_a' });
+    bus.publish<string>('session.output', { n: 1 }, { tenant: 'int_a' });
+    bus.publish<string>('session.output', { n: 2 }, { tenant: 'int_b' });
+    bus.publish<string>('session.output', { n: 3 });
+    bus.publish<string>('channel.message_sent', { n: 4 });
+    bus.publish<string>('session.idle', { n: 5 }, { tenant: 'int_a' });
     const c = await open('topics=session.*&since=0', 'ka');
-    bus.publish('session.ended', { n: 6 }, { tenant: 'int_a' });
+    bus.publish<string>('session.ended', { n: 6 }, { tenant: 'int_a' });
     await c.until((f) => f.seq === 6);
     expect(c.frames.map((f) => f.topic)).toEqual(['_hello', 'session.output', 'session.idle', 'session.ended']);
     expect(c.events().map((f) => f.seq)).toEqual([1, 5, 6]);
@@ -243,13 +254,13 @@ describe('events: resume with ?since (SPEC §6)', () => {
     const bus = t.gateway.bus;
     const first = await open('topics=session.*');
     await first.until((f) => f.topic === '_hello');
-    for (let i = 1; i <= 3; i++) bus.publish('session.output', { i });
+    for (let i = 1; i <= 3; i++) bus.publish<string>('session.output', { i });
     const last = (await first.until((f) => f.seq === 3)).seq!;
     first.ws.close();
     await closed(first.ws);
-    for (let i = 4; i <= 8; i++) bus.publish(i % 2 ? 'session.idle' : 'channel.message_sent', { i });
+    for (let i = 4; i <= 8; i++) bus.publish<string>(i % 2 ? 'session.idle' : 'channel.message_sent', { i });
     const again = await open(`topics=session.*&since=${last}`);
-    bus.publish('session.ended', { i: 9 });
+    bus.publish<string>('session.ended', { i: 9 });
     await again.until((f) => f.seq === 9);
     expect(again.frames[0]).toMatchObject({ topic: '_hello', data: { seq: 8 } });
     expect(again.events().map((f) => f.seq)).toEqual([5, 7, 9]);
@@ -262,7 +273,7 @@ describe('events: resume with ?since (SPEC §6)', () => {
     let running = true;
     const publisher = (async () => {
       while (running) {
-        bus.publish('session.output', { n: bus.seq + 1 });
+        bus.publish<string>('session.output', { n: bus.seq + 1 });
         await new Promise((r) => setImmediate(r));
       }
     })();
@@ -278,7 +289,7 @@ describe('events: resume with ?since (SPEC §6)', () => {
 
   it('sends _gap {from, to} first when the log no longer reaches back', async () => {
     t = await startGateway({ eventLogSize: 5 });
-    for (let i = 1; i <= 12; i++) t.gateway.bus.publish('session.idle', { i });
+    for (let i = 1; i <= 12; i++) t.gateway.bus.publish<string>('session.idle', { i });
     const c = await open('topics=session.*&since=2');
     await c.until((f) => f.seq === 12);
     expect(c.frames.map((f) => f.topic)).toEqual(['_hello', '_gap', ...Array(5).fill('session.idle')]);
@@ -288,10 +299,10 @@ describe('events: resume with ?since (SPEC §6)', () => {
 
   it('treats a since ahead of the newest seq as from another instance: replays what this one has', async () => {
     t = await startGateway();
-    t.gateway.bus.publish('session.idle', { i: 1 });
-    t.gateway.bus.publish('session.idle', { i: 2 });
+    t.gateway.bus.publish<string>('session.idle', { i: 1 });
+    t.gateway.bus.publish<string>('session.idle', { i: 2 });
     const c = await open('topics=*&since=999999');
-    t.gateway.bus.publish('session.idle', { i: 3 });
+    t.gateway.bus.publish<string>('session.idle', { i: 3 });
     await c.until((f) => f.seq === 3);
     expect(c.frames[0]).toMatchObject({ topic: '_hello', data: { epoch: t.gateway.bus.epoch, seq: 2 } });
     expect(c.events().map((f) => f.seq)).toEqual([1, 2, 3]);
@@ -299,9 +310,9 @@ describe('events: resume with ?since (SPEC §6)', () => {
 
   it('without since, starts from now', async () => {
     t = await startGateway();
-    t.gateway.bus.publish('session.idle', { i: 1 });
+    t.gateway.bus.publish<string>('session.idle', { i: 1 });
     const c = await open('topics=*');
-    t.gateway.bus.publish('session.idle', { i: 2 });
+    t.gateway.bus.publish<string>('session.idle', { i: 2 });
     await c.until((f) => f.seq === 2);
     expect(c.events().map((f) => f.seq)).toEqual([2]);
   });

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../src/index.js';
-import { OPERATIONS, UPGRADES } from '../src/openapi/responses.js';
-import { SCHEMAS } from '../src/openapi/schemas.js';
-import { openApiPath, operationKey, type OpenApiDocument } from '../src/openapi/document.js';
+import * as wire from '@opendray/sdk/wire';
+import { openApiPath, type OpenApiDocument } from '../src/openapi/document.js';
 import { ADMIN_TOKEN, closed, nextMessage, openWs, registerIntegration, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
 import { fakeAgentProvider, hookTokenOf } from './support/agent-fakes.js';
 import { createChecker, operationsOf, structuralProblems, type Checker } from './support/openapi-checker.js';
@@ -11,6 +10,7 @@ import { createRecorder } from './support/openapi-recorder.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
 
+const operationKey = (method: string, template: string): string => `${method.toUpperCase()} ${template}`;
 const ALL_SCOPES = ['session:read', 'session:create', 'session:input', 'provider:read', 'provider:write', 'channel:send', 'channel:receive', 'event:subscribe:*'];
 const MISSING_SESSION = 'ses_AAAAAAAAAAAA';
 
@@ -63,20 +63,19 @@ afterAll(async () => {
 });
 
 describe('GET /api/v1/openapi.json', () => {
-  it('documents every route of the table and the map, and nothing else', () => {
+  it('documents every route of the table and every WebSocket, from the rows themselves', () => {
     const table = new Set(t.gateway.routes.map((r) => operationKey(r.method, r.path)));
     for (const route of t.gateway.routes) {
       const op = doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase()] as Record<string, any> | undefined;
       expect(op, `${route.method} ${route.path} has no operation`).toBeDefined();
-      expect(op!['x-opendray-undocumented'], `${route.method} ${route.path} is missing from OPERATIONS`).toBeUndefined();
       expect(op!['x-opendray-scope']).toEqual(typeof route.access === 'string' ? route.access : { anyOf: [...route.access.anyOf] });
-      expect(op!.summary).toBe(route.summary ?? '');
+      expect(op!.summary).toBe(route.summary);
+      expect(op!.operationId).toBe(route.operationId);
+      for (const status of Object.keys(route.response)) expect(op!.responses[status === '0' ? 'default' : status], `${route.path} ${status}`).toBeDefined();
+      for (const status of Object.keys(route.errors ?? {})) expect(op!.responses[status], `${route.path} ${status}`).toBeDefined();
     }
-    const staleMapEntries = Object.keys(OPERATIONS).filter((key) => !table.has(key));
-    expect(staleMapEntries, 'OPERATIONS entries without a route').toEqual([]);
-
     const real = new Set(t.gateway.upgrades.map((u) => u.path));
-    expect(new Set(Object.keys(UPGRADES)), 'UPGRADES and the real WebSocket endpoints').toEqual(real);
+    for (const u of t.gateway.upgrades) expect(u.doc, `${u.path} has no doc`).toBeDefined();
     const websockets = operationsOf(doc).filter(({ op }) => op.responses['101']);
     expect(new Set(websockets.map(({ path }) => path))).toEqual(new Set([...real].map(openApiPath)));
     for (const { path, method, op } of operationsOf(doc)) {
@@ -88,18 +87,21 @@ describe('GET /api/v1/openapi.json', () => {
     expect(JSON.parse(JSON.stringify(buildOpenApiDocument(t.gateway.routes, t.gateway.upgrades)))).toEqual(doc);
   });
 
-  it('has a schema for every wire shape of @opendray/sdk/wire', async () => {
-    const wire = await readFile(new URL('../../sdk/src/wire.ts', import.meta.url), 'utf8');
-    const shapes = [...wire.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]!);
-    // TypeScript-only helpers: their values are covered by the named schema.
-    const covered: Record<string, string> = {
-      FixedScope: 'Scope',
-      EventScope: 'Scope',
-      CallQuery: 'the query of GET /integrations/_calls',
-      SessionEventMap: 'the *Event data schemas',
-    };
-    expect(shapes.length).toBeGreaterThan(30);
-    expect(shapes.filter((name) => !(name in SCHEMAS) && !(name in covered))).toEqual([]);
+  it('has a component for every schema of @opendray/sdk/wire, and wire declares no shape by hand', async () => {
+    const components = (doc.components as any).schemas as Record<string, unknown>;
+    const named = Object.values(wire).map((v) => wire.schemaName(v)).filter((n): n is string => n !== undefined);
+    expect(named.length).toBeGreaterThan(40);
+    expect(named.filter((name) => !(name in components))).toEqual([]);
+    for (const schema of Object.values(wire.TOPIC_SCHEMAS)) expect(components[wire.schemaName(schema)!]).toBeDefined();
+    // Every exported type of a shape is the static type of a schema: no hand-written copy.
+    const dir = new URL('../../sdk/src/wire/', import.meta.url);
+    const files = ['auth', 'calls', 'channels', 'errors', 'events', 'integrations', 'kit', 'providers', 'scopes', 'sessions', 'stream'];
+    const source = (await Promise.all(files.map((f) => readFile(new URL(`${f}.ts`, dir), 'utf8')))).join('\n');
+    const handWritten = [...source.matchAll(/^export (?:interface|type) (\w+)(?:<[^>]*>)? (?:extends [^{]*)?[={]\s*([^;\n]*)/gm)]
+      .filter(([, , rhs]) => !/^Static<|^\(typeof |^keyof |^\{ \[K in|^`|^FixedScope|^Static/.test(rhs!.trim()))
+      .map(([, name]) => name);
+    // TopicFrame<K> maps the topic map (itself Static-derived); nothing else may be written by hand.
+    expect(handWritten).toEqual(['TopicFrame']);
   });
 
   it('is a structurally valid OpenAPI 3.1 document whose $refs all resolve', () => {
@@ -136,6 +138,7 @@ describe('GET /api/v1/openapi.json', () => {
 
   it('answers the health, auth, integration and call-log routes as documented', async () => {
     expect((await call('/health', { token: null })).status).toBe(200);
+    expect((await call('/asyncapi.json', { token: null })).json().asyncapi).toBe('3.0.0');
     const login = await call('/auth/login', { method: 'POST', token: null, body: { username: 'admin', password: 'correct horse battery' } });
     expect(login.status).toBe(200);
     const adminToken: string = login.json().token;
@@ -318,6 +321,6 @@ describe('GET /api/v1/openapi.json', () => {
     const unvisited = t.gateway.routes.map((r) => operationKey(r.method, r.path)).filter((key) => !answered.has(key));
     expect(unvisited, 'routes without a validated success response').toEqual([]);
     const opened = new Set(recorder.exchanges.filter((x) => x.status === 101).map((x) => x.template));
-    expect(Object.keys(UPGRADES).filter((path) => !opened.has(path))).toEqual([]);
+    expect(t.gateway.upgrades.map((u) => u.path).filter((path) => !opened.has(path))).toEqual([]);
   });
 });

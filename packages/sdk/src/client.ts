@@ -117,6 +117,10 @@ export class OpendrayClient {
   openapi(opts?: CallOptions): Promise<Record<string, unknown>> {
     return this.transport.json('/openapi.json', { ...opts, anonymous: true });
   }
+  /** The gateway's AsyncAPI 3.0 document: both WebSockets and every event payload. Public. */
+  asyncapi(opts?: CallOptions): Promise<Record<string, unknown>> {
+    return this.transport.json('/asyncapi.json', { ...opts, anonymous: true });
+  }
 
   // ── integrations, admin only (SPEC §4) ───────────────────────────────────────
   /** Registers an integration; the answer holds its API key, shown this once. */

@@ -2,8 +2,7 @@ import { createBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { isOpendrayError, OpendrayError } from './errors.js';
 import { judgeSocketEnd, type RecoveryState, type SocketContext, type Verdict } from './reconnect.js';
 import { openSocket, toWsUrl, type SocketEnd, type SocketHandle } from './socket.js';
-import { firstMissingScope, isTopicPattern } from './topics.js';
-import type { EventFrame, HelloData, Me } from './wire.js';
+import { firstMissingScope, isTopicPattern, type EventFrame, type HelloData, type Me } from './wire.js';
 
 export type { SocketContext } from './reconnect.js';
 

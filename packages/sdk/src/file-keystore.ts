@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import type { KeyStore, StoredKey } from './keystore.js';
+import { writeSecretFile } from './secret-file.js';
 
 const KEY_PATTERN = /^odk_live_[A-Za-z0-9_-]{43}$/;
 
@@ -52,42 +51,11 @@ export class FileKeyStore implements KeyStore {
   async save(key: StoredKey): Promise<void> {
     if (!key || typeof key.api_key !== 'string' || key.api_key === '') throw new TypeError('api_key: required string');
     const record: StoredKey = { ...key, saved_at: key.saved_at ?? new Date().toISOString() };
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      // 'wx': never follow or reuse an existing file; 0600 from the first byte on
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
-        await handle.chmod(0o600); // in case the umask or the filesystem widened it
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.path);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
-    await syncDir(dirname(this.path));
+    await writeSecretFile(this.path, `${JSON.stringify(record, null, 2)}\n`);
   }
 
   /** Deletes the file (no error if it does not exist). */
   async clear(): Promise<void> {
     await rm(this.path, { force: true });
-  }
-}
-
-// Makes the rename durable where the platform allows opening a directory.
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // not supported (e.g. Windows): the rename is still atomic
   }
 }

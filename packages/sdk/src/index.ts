@@ -18,7 +18,6 @@ export type { BackoffOptions } from './backoff.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export { MemoryKeyStore, type KeyStore, type StoredKey } from './keystore.js';
 export { withKeyRecovery, type KeyRecoveryOptions } from './rotation.js';
-export { isTopicPattern, scopeGrants } from './topics.js';
 export * from './wire.js';
 
 import type { OpendrayError } from './errors.js';

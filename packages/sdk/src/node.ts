@@ -3,3 +3,4 @@
  */
 export * from './index.js';
 export { FileKeyStore } from './file-keystore.js';
+export { writeSecretFile } from './secret-file.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeAgentProvider } from '../../core/test/support/agent-fakes.js';
 import { ADMIN_TOKEN, startGateway, waitFor, type TestGateway } from '../../core/test/support/gateway.js';
-import { OpendrayClient, OpendrayError, isEvent, type EventFrame } from '../src/index.js';
+import { OpendrayClient, OpendrayError, type EventFrame } from '../src/index.js';
 
 // The SDK's agent methods (SPEC §17) against a gateway running a replayed Claude Code.
 let t: TestGateway;
@@ -36,8 +36,9 @@ describe('client.prompt / permission / agent', () => {
     expect(err).toBeInstanceOf(OpendrayError);
     expect((err as OpendrayError).code).toBe('agent_blocked');
     expect(await client.permission(session.id, 'allow')).toMatchObject({ decision: 'allow', agent: { kind: 'claude' } });
-    const done = await waitFor(() => frames.find((f) => isEvent(f, 'session.turn_completed') && f.data.turn.n === 2), 20_000, 20);
-    if (!isEvent(done, 'session.turn_completed')) throw new Error('narrowing');
+    // Frames are discriminated by topic: narrowing types `data` (SPEC §6 typed topic map).
+    const done = await waitFor(() => frames.find((f) => f.topic === 'session.turn_completed' && f.data.turn.n === 2), 20_000, 20);
+    if (done.topic !== 'session.turn_completed') throw new Error('narrowing');
     expect(done.data.text).toMatch(/^Tool finished/);
     const report = await client.agent(session.id);
     expect(report.explain.some((j) => j.source === 'hook')).toBe(true);

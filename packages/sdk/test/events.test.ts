@@ -190,7 +190,7 @@ describe('client.wsEvents() (v2 shape)', () => {
     const ws = admin.wsEvents(['integration.*'], (ev) => seen.push(ev), (code) => closes.push(code));
     await ws.opened;
     const [id] = await register(admin, 1);
-    await waitFor(() => seen.some((e) => e.data.integration_id === id));
+    await waitFor(() => seen.some((e) => e.topic === 'integration.registered' && e.data.integration_id === id));
     ws.close();
     await waitFor(() => closes.length === 1);
     expect(closes).toEqual([1000]);

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import type { ExitInfo, OpendrayClient } from '@opendray/sdk';
 import { createModeTracker } from './terminal-modes.js';
+import { selfCommand } from '../invocation.js';
 
 /** The detach key: Ctrl-] (0x1d), telnet's escape; it is never sent to the session. */
 export const DETACH_KEY = 0x1d;
@@ -90,7 +91,7 @@ export async function runAttach(client: OpendrayClient, id: string, opts: { read
     if (chatty) stderr.write(`\r\n[session ${session.id} ended: ${describeExit(end.exit)}]\n`);
     return code;
   }
-  if (chatty) stderr.write(`\r\n[detached from ${session.id}; it keeps running: opendray sessions attach ${session.id}]\n`);
+  if (chatty) stderr.write(`\r\n[detached from ${session.id}; it keeps running: ${selfCommand()} sessions attach ${session.id}]\n`);
   return detachCode ?? 0;
 }
 

@@ -4,7 +4,7 @@ import { note, printJson, printTable, shortTime, type Column } from '../output.j
 import { intIn, oneOf, withClient, withConnection, type CommonFlags } from './common.js';
 import { resolveIntegration } from './integrations.js';
 
-const DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'rejected'];
+const DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'rejected', 'admin'];
 
 const COLUMNS: Column<CallEntry>[] = [
   { header: 'TIME', cell: (c) => shortTime(c.ts) },

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { Integration, IntegrationWithKey, OpendrayClient, RegisterIntegrationRequest, Scope } from '@opendray/sdk';
+import { DEFAULT_SCOPES, type Integration, type IntegrationWithKey, type OpendrayClient, type RegisterIntegrationRequest, type Scope, type UpdateIntegrationRequest } from '@opendray/sdk';
 import { CliError } from '../cli-error.js';
-import { note, printFields, printJson, printTable, shortTime, type Column } from '../output.js';
-import { collect, intIn, withClient, withConnection, type CommonFlags } from './common.js';
+import { note, printFields, printJson, printTable, safeText, shortTime, type Column } from '../output.js';
+import { collect, intIn, oneOf, withClient, withConnection, type CommonFlags } from './common.js';
 
 const COLUMNS: Column<Integration>[] = [
   { header: 'ID', cell: (i) => i.id },
@@ -20,7 +20,18 @@ interface AddFlags extends CommonFlags {
   baseUrl?: string;
   routePrefix?: string;
   scope?: string[];
+  defaultScopes: boolean;
   maxSessions?: number;
+}
+
+interface UpdateFlags extends CommonFlags {
+  scope?: string[];
+  addScope?: string[];
+  removeScope?: string[];
+  baseUrl?: string;
+  routePrefix?: string;
+  maxSessions?: number;
+  sessionAccess?: string;
 }
 
 /** Registers `opendray integrations list|add|rotate|enable|disable|rm` (SPEC §4, §12). */
@@ -42,16 +53,57 @@ export function register(program: Command): void {
       .requiredOption('--name <name>', 'unique name, 1–64 characters')
       .option('--base-url <url>', 'where the integration listens (enables the proxy and health probes)')
       .option('--route-prefix <slug>', 'proxy prefix: /api/v1/proxy/<slug>/… (with --base-url)')
-      .option('--scope <scope>', 'a scope to grant; repeatable or comma separated (default: session:read, event:subscribe:session.*)', collect)
+      .option('--scope <scope>', `a scope to grant on top of the defaults (${DEFAULT_SCOPES.join(', ')}); repeatable or comma separated`, collect)
+      .option('--no-default-scopes', 'grant only the --scope scopes, not the defaults')
       .option('--max-sessions <n>', 'sessions it may run at once', intIn(0, 1_000_000)),
   ).action(async (flags: AddFlags) =>
     withClient(flags, async ({ client }) => {
       const body: RegisterIntegrationRequest = { name: flags.name };
       if (flags.baseUrl !== undefined) body.base_url = flags.baseUrl;
       if (flags.routePrefix !== undefined) body.route_prefix = flags.routePrefix;
-      if (flags.scope) body.scopes = flags.scope as Scope[];
+      const scopes = unique([...(flags.defaultScopes ? DEFAULT_SCOPES : []), ...((flags.scope ?? []) as Scope[])]);
+      if (!flags.defaultScopes && scopes.length === 0) throw new CliError('opendray: --no-default-scopes needs at least one --scope', 2);
+      if (flags.scope || !flags.defaultScopes) body.scopes = scopes;
       if (flags.maxSessions !== undefined) body.max_sessions = flags.maxSessions;
       showKey(await client.createIntegration(body), flags.json, 'registered');
+    }),
+  );
+
+  withConnection(
+    group
+      .command('update <id>')
+      .description('change an integration (by id or name): scopes, base URL, route prefix, limits, visibility')
+      .option('--scope <scope>', 'replace the scopes with these; repeatable or comma separated', collect)
+      .option('--add-scope <scope>', 'grant these scopes too', collect)
+      .option('--remove-scope <scope>', 'take these scopes away', collect)
+      .option('--base-url <url>', 'where the integration listens ("" for none, with --route-prefix "")')
+      .option('--route-prefix <slug>', 'proxy prefix ("" for none, with --base-url "")')
+      .option('--max-sessions <n>', 'sessions it may run at once', intIn(0, 1_000_000))
+      .option('--session-access <access>', 'which sessions it sees: "own", or "shared" (its own and the operator\'s)', oneOf(['own', 'shared'] as const)),
+  ).action(async (ref: string, flags: UpdateFlags) =>
+    withClient(flags, async ({ client }) => {
+      const id = await resolveIntegration(client, ref);
+      const patch: UpdateIntegrationRequest & Record<string, unknown> = {};
+      if (flags.scope || flags.addScope || flags.removeScope) {
+        const base = flags.scope ?? (await client.getIntegration(id)).scopes;
+        const removed = new Set(flags.removeScope ?? []);
+        patch.scopes = unique([...base, ...(flags.addScope ?? [])] as Scope[]).filter((s) => !removed.has(s));
+      }
+      if (flags.baseUrl !== undefined) patch.base_url = flags.baseUrl;
+      if (flags.routePrefix !== undefined) patch.route_prefix = flags.routePrefix;
+      if (flags.maxSessions !== undefined) patch.max_sessions = flags.maxSessions;
+      if (flags.sessionAccess !== undefined) patch.session_access = flags.sessionAccess;
+      if (Object.keys(patch).length === 0) throw new CliError('opendray: nothing to change: give at least one option (see --help)', 2);
+      const updated = await client.updateIntegration(id, patch);
+      if (flags.json) printJson(updated);
+      else printFields([
+        ['id', updated.id],
+        ['name', updated.name],
+        ['scopes', updated.scopes.join(',')],
+        ['base_url', updated.base_url],
+        ['route_prefix', updated.route_prefix],
+        ['max_sessions', updated.max_sessions],
+      ]);
     }),
   );
 
@@ -81,7 +133,7 @@ export function register(program: Command): void {
       withClient(flags, async ({ client }) => {
         const updated = await client.updateIntegration(await resolveIntegration(client, ref), { enabled });
         if (flags.json) printJson(updated);
-        else process.stdout.write(`${name}d ${updated.id} (${safe(updated.name)})\n`);
+        else process.stdout.write(`${name}d ${updated.id} (${safeText(updated.name)})\n`);
       }),
     );
   }
@@ -105,7 +157,7 @@ export function register(program: Command): void {
 export async function resolveIntegration(client: OpendrayClient, ref: string): Promise<string> {
   if (ref.startsWith('int_')) return ref;
   const match = (await client.listIntegrations()).find((i) => i.name === ref);
-  if (!match) throw new CliError(`opendray: 404 not_found: no integration named "${safe(ref)}"`);
+  if (!match) throw new CliError(`opendray: 404 not_found: no integration named "${safeText(ref)}"`);
   return match.id;
 }
 
@@ -125,4 +177,4 @@ function showKey(res: IntegrationWithKey, json: boolean | undefined, verb: strin
   note(`Integration ${verb}. Save ${what} shown only this once and cannot be retrieved later.`);
 }
 
-const safe = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];

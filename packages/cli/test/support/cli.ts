@@ -86,9 +86,12 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
   });
 }
 
-/** The test process's env without any OPENDRAY_* or config home the developer may have set. */
+/**
+ * The test process's env without any OPENDRAY_* or config home the developer may have set,
+ * nor npm's `npm_command` (the CLI words its hints after how it was started).
+ */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('OPENDRAY_') || k === 'XDG_CONFIG_HOME') delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('OPENDRAY_') || k === 'XDG_CONFIG_HOME' || k === 'npm_command') delete env[k];
   return env;
 }

@@ -32,7 +32,7 @@ export function publishWhenPainted(d: AgentDetector): void {
         const status: AgentStatus = { ...d.status, prompt_text };
         d.status = status;
         d.session.update({ agent: status });
-        d.session.publish('session.blocked', { session_id: d.session.id, reason: status.reason, prompt_text });
+        d.session.publish('session.blocked', { session_id: d.session.id, reason: status.reason ?? 'permission', prompt_text });
         d.emit({ type: 'blocked', status });
       })().catch((err) => d.logger.warn('agent blocked text failed', { error: err }));
     }, BLOCKED_SETTLE_MS);

@@ -1,11 +1,11 @@
 import type { AgentStatus, PromptResult } from '@opendray/sdk/wire';
 import { setTimer, type Clock } from '../clock.js';
 import { badRequest, conflict, GatewayError } from '../errors.js';
-import { isWellFormed } from '../sessions/input.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { AgentDetector, DetectorEvent } from './detector.js';
 
 const MAX_TEXT = 100_000;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_TIMEOUT_MS = 3_600_000;
 /** Codex and Gemini take `text\r` in one write for a paste: Enter goes ≥ 20 ms later (AGENT-CLIS.md). */
 export const PROMPT_SUBMIT_DELAY_MS = 60;
@@ -25,7 +25,7 @@ export function parsePrompt(body: unknown): PromptParams {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body: must be a JSON object');
   const b = body as Record<string, unknown>;
   if (typeof b.text !== 'string' || b.text.trim() === '' || b.text.length > MAX_TEXT) throw badRequest(`text: must be a non-empty string of at most ${MAX_TEXT} characters`);
-  if (!isWellFormed(b.text)) throw badRequest('text: must be valid UTF-8 (contains a lone surrogate)');
+  if (LONE_SURROGATE.test(b.text)) throw badRequest('text: must be valid UTF-8 (contains a lone surrogate)');
   if (/[\x00-\x08\x0b-\x1f\x7f]/.test(b.text.replace(/\r\n?/g, '\n'))) throw badRequest('text: must not contain control characters (send keys with /input)');
   const wait = b.wait ?? {};
   if (typeof wait !== 'object' || wait === null || Array.isArray(wait)) throw badRequest('wait: must be an object');

@@ -1,9 +1,19 @@
-import type { AgentReport, AgentStatus } from '@opendray/sdk/wire';
+import {
+  AgentEventsQuery,
+  AgentHookPayload,
+  AgentReport,
+  PermissionRequest,
+  PermissionResult,
+  PromptRequest,
+  PromptResult,
+  type AgentStatus,
+} from '@opendray/sdk/wire';
 import type { Principal } from '../auth/principal.js';
 import { ownedOr404 } from '../auth/tenancy.js';
 import { badRequest, conflict, notFound, rateLimited, unauthorized } from '../errors.js';
 import { bearerTokenOf } from '../http/request-meta.js';
-import { json, type Route } from '../http/route.js';
+import { IdParams } from '../http/params.js';
+import { defineRoute, json, type Route } from '../http/route.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { AgentDetector } from './detector.js';
 import type { HookTokens } from './hook-tokens.js';
@@ -27,7 +37,8 @@ export interface AgentRouteDeps {
  */
 export function agentRoutes(deps: AgentRouteDeps): Route[] {
   const { manager, detectors } = deps;
-  const visible = (principal: Principal | null, id: string | undefined) => ownedOr404(principal!, manager.get(id ?? ''), 'session');
+  const visible = (principal: Principal | null, id: string) => ownedOr404(principal!, manager.get(id), 'session');
+  const NOT_AGENT_409 = 'The session is not running, or runs no agent';
   const busy = new Set<string>();
   const budgets = new Map<string, { start: number; n: number }>();
 
@@ -40,14 +51,21 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
   };
 
   return [
-    {
+    defineRoute({
       method: 'POST',
       path: '/sessions/{id}/agent-events',
       // Authenticated in the handler by the session's hook token, which no other route accepts.
       access: 'public',
+      operationId: 'agentEvents',
       summary: "Agent hook calls (SPEC §17); bearer = the session's hook token, minted at spawn",
+      description: "Called by the hooks the gateway injected at spawn, with that session's own bearer token; no other credential is accepted here and that token is accepted nowhere else.",
+      params: IdParams,
+      query: AgentEventsQuery,
+      body: AgentHookPayload,
+      response: { 200: AgentHookPayload },
+      errors: { 401: "Not this session's hook token (it dies with the process)", 429: 'Too many hook calls from this session' },
       handler: ({ params, req, query, body }) => {
-        const id = params.id ?? '';
+        const id = params.id;
         if (!deps.tokens.verify(id, bearerTokenOf(req, null))) throw unauthorized();
         const detector = detectors.get(id);
         if (!detector) throw unauthorized();
@@ -57,17 +75,21 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
         else if (++budget.n > HOOK_BUDGET.max) throw rateLimited(HOOK_BUDGET.windowMs / 1000, 'too many hook calls');
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body: must be a JSON object');
         const payload = body as Record<string, unknown>;
-        const event = query.get('event') ?? (typeof payload.hook_event_name === 'string' ? payload.hook_event_name : '');
+        const event = query.event ?? (typeof payload.hook_event_name === 'string' ? payload.hook_event_name : '');
         if (!EVENT_NAME.test(event)) throw badRequest('event: must be a hook event name');
         detector.hook(event, payload);
         return json({});
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/sessions/{id}/agent',
       access: 'session:read',
+      operationId: 'agent',
       summary: 'What the agent is doing, and why the gateway believes it (explain: the last 50 judgements)',
+      params: IdParams,
+      response: { 200: AgentReport },
+      errors: { 404: 'No such session, or it runs a plain command' },
       handler: ({ params, principal }) => {
         const session = visible(principal, params.id);
         const d = detectors.get(session.id);
@@ -77,12 +99,17 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
         const report: AgentReport = { session_id: session.id, ...status, explain: d ? [...d.explain] : [], ...(agentSessionId ? { agent_session_id: agentSessionId } : {}) };
         return json(report);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/sessions/{id}/prompt',
       access: 'session:input',
+      operationId: 'prompt',
       summary: 'Type a prompt, submit it the way the CLI needs, and wait for the turn (SPEC §17)',
+      params: IdParams,
+      body: PromptRequest,
+      response: { 200: PromptResult },
+      errors: { 409: `agent_busy (working), agent_blocked (a dialog is up; the message has its text), or: ${NOT_AGENT_409}` },
       handler: async ({ params, principal, body, res }) => {
         const session = visible(principal, params.id);
         const p = parsePrompt(body);
@@ -96,16 +123,20 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
           res.off('close', onClose);
         }
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/sessions/{id}/permission',
       access: 'session:input',
+      operationId: 'permission',
       summary: 'Answer the dialog that is up: {decision: "allow" | "deny"}; 409 when none is',
+      params: IdParams,
+      body: PermissionRequest,
+      response: { 200: PermissionResult },
+      errors: { 409: `No dialog is up, or: ${NOT_AGENT_409}` },
       handler: async ({ params, principal, body }) => {
         const session = visible(principal, params.id);
-        const decision = (body as { decision?: unknown } | null)?.decision;
-        if (decision !== 'allow' && decision !== 'deny') throw badRequest('decision: must be "allow" or "deny"');
+        const decision = body.decision;
         const detector = liveDetector(session.id);
         if (detector.status.state !== 'blocked') throw conflict('no dialog is up');
         const sent = await detector.answer(decision, (keys) => {
@@ -118,6 +149,6 @@ export function agentRoutes(deps: AgentRouteDeps): Route[] {
         if (!sent) throw conflict('no dialog is up');
         return json({ decision, agent: detector.status });
       },
-    },
+    }),
   ];
 }

@@ -91,11 +91,11 @@ export function createLocalBus({ clock, logSize = 10_000, logBytes = 32 * 1024 *
       return seq;
     },
     publish(topic, data, meta) {
-      const event: BusEvent<typeof data> = { topic, ts: isoTime(clock.now()), data, seq: ++seq };
+      const event: BusEvent = { topic, ts: isoTime(clock.now()), data: data as Record<string, unknown>, seq: ++seq };
       if (meta?.tenant) event.tenant = meta.tenant;
       record(event);
       dispatch(event);
-      return event;
+      return event as BusEvent<typeof data>;
     },
     subscribe,
     replay(since): Replay {

@@ -1,5 +1,31 @@
+import type { TopicName, Topics } from '@opendray/sdk/wire';
+
+/** The namespaces whose topics the gateway owns; an embedder's own topics live outside them. */
+type GatewayNamespace = 'session' | 'integration' | 'channel';
+
+/**
+ * The data a publish of `topic` must carry: the declared payload of a gateway topic
+ * (`Topics` in `@opendray/sdk/wire`, one schema per topic), never anything for an
+ * undeclared topic in a gateway namespace (a typo), any object for an embedder's own topic.
+ */
+export type PublishData<K extends string> = K extends TopicName
+  ? Topics[K]
+  : K extends `${GatewayNamespace}.${string}` | `_${string}`
+    ? never
+    : Record<string, unknown>;
+
+/** A bus event of a declared topic, its data typed (narrow a `BusEvent` with {@link isTopic}). */
+export interface TopicEvent<K extends TopicName = TopicName> extends BusEvent<Topics[K]> {
+  topic: K;
+}
+
+/** Whether `event` is of `topic`: narrows its data to that topic's payload. */
+export function isTopic<K extends TopicName>(event: BusEvent, topic: K): event is TopicEvent<K> & BusEvent {
+  return event.topic === topic;
+}
+
 /** One published fact. `seq` increases by one per event on a gateway instance (SPEC §6). */
-export interface BusEvent<T extends Record<string, unknown> = Record<string, unknown>> {
+export interface BusEvent<T extends object = Record<string, unknown>> {
   topic: string;
   ts: string;
   data: T;
@@ -37,7 +63,7 @@ export interface EventBus {
    * Assigns the next seq, keeps the event in the bounded replay log and delivers it to
    * every matching listener, in seq order; a throwing listener never reaches the publisher.
    */
-  publish<T extends Record<string, unknown>>(topic: string, data: T, meta?: PublishMeta): BusEvent<T>;
+  publish<K extends string>(topic: K, data: PublishData<K>, meta?: PublishMeta): BusEvent<PublishData<K>>;
   /** Listens to every topic matching any pattern; returns the unsubscribe function. */
   subscribe(patterns: string | readonly string[], listener: BusListener): () => void;
   /**

@@ -1,3 +1,4 @@
+import type { Topics } from '@opendray/sdk/wire';
 import type { InboundMessage } from './types.js';
 
 /** A command name: what follows `/`, up to whitespace, minus a Telegram-style `@botname`. */
@@ -5,8 +6,8 @@ const COMMAND = /^\/([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})(?:@[A-Za-z0-9_]{1,64})?(?
 
 /** The topic and data an inbound message publishes (SPEC §6, §7). */
 export type InboundEvent =
-  | { topic: 'channel.command_received'; data: Record<string, unknown> }
-  | { topic: 'channel.message_received'; data: Record<string, unknown> };
+  | { topic: 'channel.command_received'; data: Topics['channel.command_received'] }
+  | { topic: 'channel.message_received'; data: Topics['channel.message_received'] };
 
 /**
  * `/command args` → `channel.command_received` with `command` lower-cased and without the
@@ -14,7 +15,7 @@ export type InboundEvent =
  * the original `text`, and the optional `author_id` / `message_id` when the adapter gave them.
  */
 export function inboundEvent(channelId: string, message: InboundMessage): InboundEvent {
-  const base: Record<string, unknown> = {
+  const base: { channel_id: string; conversation_id: string; author: string; author_id?: string; message_id?: string } = {
     channel_id: channelId,
     conversation_id: message.conversation_id,
     author: message.author,

@@ -3,10 +3,13 @@ import { isoTime, type Clock } from '../clock.js';
 import { badRequest, conflict, GatewayError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { newId } from '../security.js';
+import { compile } from '../validation/ajv.js';
 import type { ChannelRecord, ChannelStore } from '../stores/types.js';
 import { inboundEvent } from './inbound.js';
 import { ChannelRuntime } from './runtime.js';
 import type { ChannelAdapterFactory, InboundMessage, OutboundMessage } from './types.js';
+
+const CONFIG = { root: 'config', prefix: 'config' };
 
 /** At most this many channels per gateway: every collection is bounded. */
 const MAX_CHANNELS = 1000;
@@ -58,7 +61,8 @@ export function createChannelManager(deps: ChannelManagerDeps) {
 
   function publishInbound(channelId: string, message: InboundMessage): void {
     const event = inboundEvent(channelId, message);
-    deps.bus.publish(event.topic, event.data);
+    if (event.topic === 'channel.command_received') deps.bus.publish(event.topic, event.data);
+    else deps.bus.publish(event.topic, event.data);
   }
 
   function runtimeOf(id: string): ChannelRuntime {
@@ -69,7 +73,7 @@ export function createChannelManager(deps: ChannelManagerDeps) {
 
   function factoryOf(kind: string): ChannelAdapterFactory {
     const factory = Object.hasOwn(deps.factories, kind) ? deps.factories[kind] : undefined;
-    if (!factory) throw badRequest(`kind must be one of: ${Object.keys(deps.factories).join(', ')}`);
+    if (!factory) throw badRequest(`kind: must be one of ${Object.keys(deps.factories).join(', ')}`);
     return factory;
   }
 
@@ -79,9 +83,16 @@ export function createChannelManager(deps: ChannelManagerDeps) {
     }
   }
 
+  // Compiled now, so a factory with a bad schema fails createGateway, naming its kind.
+  for (const [kind, factory] of Object.entries(deps.factories)) {
+    if (factory.configSchema) compile(factory.configSchema, `channelAdapters.${kind}.configSchema`);
+  }
+
   function validated(factory: ChannelAdapterFactory, config: Record<string, unknown>): Record<string, unknown> {
+    const present = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== null));
+    if (factory.configSchema) compile(factory.configSchema, 'configSchema').check(present, CONFIG);
     try {
-      return factory.validateConfig(config);
+      return factory.validateConfig(present);
     } catch (err) {
       if (err instanceof TypeError || err instanceof RangeError) throw badRequest(err.message);
       throw err;

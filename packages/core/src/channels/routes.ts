@@ -1,150 +1,157 @@
+import {
+  Channel,
+  ChannelDelivery,
+  ChannelList,
+  ChannelTestRequest,
+  ChannelTestResult,
+  CreateChannelRequest,
+  SendChannelMessageRequest,
+  UpdateChannelRequest,
+  WebhookInbound,
+  WebhookReceipt,
+} from '@opendray/sdk/wire';
 import { unauthorized, badRequest, GatewayError } from '../errors.js';
 import { readLimited } from '../http/body.js';
-import { json, noContent, type RequestContext, type Route } from '../http/route.js';
+import { IdParams } from '../http/params.js';
+import { defineRoute, json, noContent, streamBody, type Route } from '../http/route.js';
+import { NoBody } from '../openapi/media.js';
+import { compile } from '../validation/ajv.js';
 import type { ChannelManager, ChannelPatch } from './manager.js';
 import type { OutboundMessage } from './types.js';
 import { channelView } from './views.js';
 
-/** Longest outbound message text accepted (adapters split it further where the platform needs). */
-const MAX_TEXT_CHARS = 65_536;
 const TEST_TEXT = 'opendray test message';
+const NOT_SENDING_409 = 'The channel is not running or cannot send';
 
-type Body = Record<string, unknown>;
-
-function objectBody(ctx: RequestContext): Body {
-  const b = ctx.body;
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('body must be a JSON object');
-  return b as Body;
-}
-
-function nameOf(v: unknown): string {
-  if (typeof v !== 'string' || v.trim().length === 0 || v.trim().length > 64) throw badRequest('name must be a string of 1–64 characters');
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw badRequest('name must not contain control characters');
-  return v.trim();
-}
-
-function configOf(v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('config must be a JSON object');
-  return v as Record<string, unknown>;
-}
-
-function enabledOf(v: unknown): boolean {
-  if (typeof v !== 'boolean') throw badRequest('enabled must be a boolean');
-  return v;
-}
-
-/** `{text, conversation_id?}`; a numeric conversation id (a Telegram chat) is accepted as a string. */
-function messageOf(b: Body, textRequired: boolean): OutboundMessage {
-  let text = TEST_TEXT;
-  if (textRequired || b.text !== undefined) {
-    if (typeof b.text !== 'string' || b.text.length === 0) throw badRequest('text is required and must be a non-empty string');
-    if (b.text.length > MAX_TEXT_CHARS) throw badRequest(`text must be at most ${MAX_TEXT_CHARS} characters`);
-    text = b.text;
-  }
-  const message: OutboundMessage = { text };
-  const c = b.conversation_id;
-  if (c !== undefined && c !== null) {
-    if (typeof c === 'number' && Number.isSafeInteger(c)) message.conversation_id = String(c);
-    else if (typeof c === 'string' && c.length > 0 && c.length <= 256) message.conversation_id = c;
-    else throw badRequest('conversation_id must be a string of 1–256 characters or an integer');
-  }
-  return message;
+/** `{text, conversation_id?}` as an adapter takes it: a numeric conversation id (a Telegram chat) becomes a string. */
+function outbound(text: string, conversationId: string | number | null | undefined): OutboundMessage {
+  return { text, ...(conversationId !== undefined && conversationId !== null ? { conversation_id: String(conversationId) } : {}) };
 }
 
 /** The channel routes of SPEC §4 and §7. */
 export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: number; now: () => number }): Route[] {
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/channels',
       access: { anyOf: ['channel:send', 'channel:receive'] },
+      operationId: 'listChannels',
       summary: 'List channels (secrets redacted for integrations)',
+      response: { 200: ChannelList },
       handler: (ctx) => json({ channels: manager.list().map((rt) => channelView(rt, ctx.principal!)) }),
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/channels',
       access: 'admin',
+      operationId: 'createChannel',
       summary: 'Create a channel',
-      async handler(ctx) {
-        const b = objectBody(ctx);
-        if (typeof b.kind !== 'string' || b.kind.length === 0) throw badRequest('kind is required and must be a string');
-        const rt = await manager.create({
-          kind: b.kind,
-          name: nameOf(b.name),
-          config: b.config === undefined ? {} : configOf(b.config),
-          enabled: b.enabled === undefined ? true : enabledOf(b.enabled),
-        });
-        return json(channelView(rt, ctx.principal!), 201);
+      body: CreateChannelRequest,
+      response: { 201: Channel },
+      errors: { 409: 'Duplicate name' },
+      async handler({ body, principal }) {
+        const rt = await manager.create({ kind: body.kind, name: body.name.trim(), config: body.config ?? {}, enabled: body.enabled ?? true });
+        return json(channelView(rt, principal!), 201);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/channels/{id}',
       access: 'admin',
+      operationId: 'getChannel',
       summary: 'Get a channel with its config and status',
-      handler: (ctx) => json(channelView(manager.get(ctx.params.id!), ctx.principal!)),
-    },
-    {
+      params: IdParams,
+      response: { 200: Channel },
+      handler: ({ params, principal }) => json(channelView(manager.get(params.id), principal!)),
+    }),
+    defineRoute({
       method: 'PATCH',
       path: '/channels/{id}',
       access: 'admin',
+      operationId: 'updateChannel',
       summary: 'Rename, enable/disable or reconfigure a channel (config is merged; null removes a key)',
-      async handler(ctx) {
-        const b = objectBody(ctx);
+      params: IdParams,
+      body: UpdateChannelRequest,
+      response: { 200: Channel },
+      errors: { 409: 'Duplicate name' },
+      async handler({ params, body, principal }) {
         const patch: ChannelPatch = {};
-        if (b.name !== undefined) patch.name = nameOf(b.name);
-        if (b.enabled !== undefined) patch.enabled = enabledOf(b.enabled);
-        if (b.config !== undefined) patch.config = configOf(b.config);
-        return json(channelView(await manager.update(ctx.params.id!, patch), ctx.principal!));
+        if (body.name !== undefined) patch.name = body.name.trim();
+        if (body.enabled !== undefined) patch.enabled = body.enabled;
+        if (body.config !== undefined) patch.config = body.config;
+        return json(channelView(await manager.update(params.id, patch), principal!));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'DELETE',
       path: '/channels/{id}',
       access: 'admin',
+      operationId: 'deleteChannel',
       summary: 'Stop and delete a channel',
-      async handler(ctx) {
-        await manager.remove(ctx.params.id!);
+      params: IdParams,
+      response: { 204: NoBody },
+      async handler({ params }) {
+        await manager.remove(params.id);
         return noContent();
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/channels/{id}/test',
       access: 'admin',
+      operationId: 'testChannel',
       summary: 'Send a test message and report the outcome',
-      async handler(ctx) {
-        const message = messageOf(objectBody(ctx), false);
+      params: IdParams,
+      body: ChannelTestRequest,
+      response: { 200: { schema: ChannelTestResult, description: 'The test ran; ok tells its outcome' } },
+      errors: { 409: NOT_SENDING_409 },
+      async handler({ params, body }) {
         try {
-          const outcome = await manager.deliver(ctx.params.id!, message, false);
+          const outcome = await manager.deliver(params.id, outbound(body.text ?? TEST_TEXT, body.conversation_id), false);
           return json({ ok: true, ...outcome });
         } catch (err) {
           if (err instanceof GatewayError && err.code === 'upstream_error') return json({ ok: false, error: err.message });
           throw err;
         }
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/channels/{id}/messages',
       access: 'channel:send',
+      operationId: 'sendChannelMessage',
       summary: 'Deliver a message through a channel (202 once delivered; 502 when delivery failed)',
-      async handler(ctx) {
-        const message = messageOf(objectBody(ctx), true);
-        const outcome = await manager.deliver(ctx.params.id!, message, true);
-        return json({ status: 'delivered', channel_id: ctx.params.id!, ...outcome }, 202);
+      params: IdParams,
+      body: SendChannelMessageRequest,
+      response: { 202: ChannelDelivery },
+      errors: { 409: NOT_SENDING_409, 502: 'Delivery failed' },
+      async handler({ params, body }) {
+        const outcome = await manager.deliver(params.id, outbound(body.text, body.conversation_id), true);
+        return json({ status: 'delivered', channel_id: params.id, ...outcome }, 202);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/channels/{id}/webhook',
       // Authenticated by the channel's own secret, not a gateway credential (SPEC §7).
       access: 'public',
-      body: 'stream',
+      operationId: 'channelWebhook',
       summary: "Inbound messages for a channel, proven by the channel's secret or signature",
+      description:
+        "Authenticated by the channel's own secret: Authorization: Bearer <secret>, X-OpenDray-Channel-Token, or X-OpenDray-Timestamp + X-OpenDray-Signature.",
+      params: IdParams,
+      // The raw bytes, so a signature covers exactly what was sent; the adapter's schema (e.g. WebhookInbound) after.
+      body: streamBody(WebhookInbound),
+      response: { 200: WebhookReceipt },
+      errors: {
+        400: 'Not JSON, or a bad field',
+        401: 'Missing or wrong channel secret or signature (not a gateway credential)',
+        404: 'No such channel, or it takes no webhooks',
+        409: 'The channel is not running',
+        413: 'Body over the limit',
+      },
       async handler(ctx) {
-        const rt = manager.get(ctx.params.id!);
+        const rt = manager.get(ctx.params.id);
         const receiver = rt.adapter?.webhook;
         if (!receiver) throw new GatewayError('not_found', 'this channel has no webhook');
         const declared = Number(ctx.req.headers['content-length'] ?? NaN);
@@ -152,7 +159,6 @@ export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: n
           ctx.req.resume();
           throw new GatewayError('payload_too_large', `request body exceeds ${opts.bodyLimitBytes} bytes`);
         }
-        // The raw bytes, so a signature covers exactly what was sent.
         const rawBody = await readLimited(ctx.req, opts.bodyLimitBytes);
         if (!receiver.authenticate({ headers: ctx.req.headers, rawBody, receivedAt: opts.now() })) throw unauthorized();
         let parsed: unknown;
@@ -161,6 +167,7 @@ export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: n
         } catch {
           throw new GatewayError('invalid_json', 'request body is not valid JSON');
         }
+        if (receiver.bodySchema) compile(receiver.bodySchema, `channel ${rt.record.kind} webhook bodySchema`).check(parsed);
         let messages;
         try {
           messages = receiver.parse(parsed);
@@ -171,6 +178,6 @@ export function channelRoutes(manager: ChannelManager, opts: { bodyLimitBytes: n
         manager.receive(rt.record.id, messages);
         return json({ ok: true, received: messages.length });
       },
-    },
+    }),
   ];
 }

@@ -1,6 +1,7 @@
-import type { ChannelCapabilities } from '@opendray/sdk/wire';
+import { REDACTED, type ChannelCapabilities } from '@opendray/sdk/wire';
 import { isoTime, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { createSerialQueue } from '../serial-queue.js';
 import type { ChannelRecord } from '../stores/types.js';
 import type { ChannelAdapter, ChannelAdapterFactory, DeliveryResult, InboundMessage, OutboundMessage } from './types.js';
 
@@ -33,7 +34,7 @@ export class ChannelRuntime {
   running = false;
   readonly status: ChannelStatus = {};
   private abort: AbortController | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = createSerialQueue();
 
   constructor(
     public record: ChannelRecord,
@@ -91,7 +92,7 @@ export class ChannelRuntime {
     let out = text;
     for (const key of this.secretKeys) {
       const v = this.record.config[key];
-      if (typeof v === 'string' && v.length >= 4) out = out.split(v).join('********');
+      if (typeof v === 'string' && v.length >= 4) out = out.split(v).join(REDACTED);
     }
     return out;
   }
@@ -166,9 +167,7 @@ export class ChannelRuntime {
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(fn);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChannelCapabilities } from '@opendray/sdk/wire';
+import type { ChannelCapabilities, TSchema } from '@opendray/sdk/wire';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 
@@ -41,12 +41,15 @@ export interface WebhookRequest {
 /**
  * Inbound over `POST /api/v1/channels/{id}/webhook` (SPEC §7). The route reads the body
  * (size-capped), calls `authenticate` first (false → 401, nothing published), then parses
- * JSON (400 when it is not) and hands it to `parse`.
+ * JSON (400 when it is not), validates it against `bodySchema` when given (400 naming the
+ * field) and hands it to `parse`.
  */
 export interface ChannelWebhookReceiver {
   /** Whether the request proves the channel's secret. Must compare in constant time. */
   authenticate(request: WebhookRequest): boolean;
-  /** Messages in an authenticated JSON body; throws a TypeError naming the bad field (→ 400). */
+  /** The JSON Schema an authenticated body must match before `parse` sees it (compiled once). */
+  bodySchema?: TSchema;
+  /** Messages in an authenticated JSON body; may throw a TypeError naming the bad field (→ 400). */
   parse(body: unknown): InboundMessage[];
 }
 
@@ -93,8 +96,15 @@ export interface ChannelAdapterFactory {
   /** Top-level config keys holding secrets, redacted as `"********"` for integrations. */
   secretKeys: readonly string[];
   /**
-   * The config to store, with defaults filled in (e.g. a generated secret). Throws a
-   * TypeError whose message names the bad field (`config.url must be …`) → 400.
+   * The JSON Schema of the config (compiled when the gateway starts: a bad one fails boot).
+   * A config that does not match is a 400 naming the field (`config.url: must be …`)
+   * before `validateConfig` runs. Keys set to `null` are left out first.
+   */
+  configSchema?: TSchema;
+  /**
+   * The config to store, with defaults filled in (e.g. a generated secret) and the rules a
+   * schema cannot say (one field against another). Throws a TypeError whose message names
+   * the bad field (`config.url: must be …`) → 400.
    */
   validateConfig(config: Record<string, unknown>): Record<string, unknown>;
   /** A fresh adapter for one channel; `config` has passed `validateConfig`. */

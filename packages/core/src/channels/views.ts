@@ -1,9 +1,8 @@
-import type { Channel } from '@opendray/sdk/wire';
+import { REDACTED, type Channel } from '@opendray/sdk/wire';
 import type { Principal } from '../auth/principal.js';
 import type { ChannelRuntime } from './runtime.js';
 
-/** What a secret config value is shown as to integrations (SPEC §3). */
-export const REDACTED = '********';
+export { REDACTED };
 
 /**
  * A channel as `principal` may see it. Admins: everything, secrets and status included.

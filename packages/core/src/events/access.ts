@@ -10,6 +10,21 @@ const isTenantTopic = (topic: string): boolean => topic.startsWith('session.') |
 /** Channel traffic needs `channel:receive` besides the event scope (SPEC §3, docs/events.md). */
 const isChannelTopic = (topic: string): boolean => topic.startsWith('channel.');
 
+const EVENT_SCOPE_PREFIX = 'event:subscribe:';
+
+/**
+ * `*` means "everything the caller may see" (SPEC §6): for an integration without
+ * `event:subscribe:*` it stands for the topics its event scopes grant, so `?topics=*` works
+ * for any subscriber and still delivers nothing beyond its scopes. Other patterns are kept.
+ * An integration holding no event scope at all keeps `*`, and is refused for it.
+ */
+export function expandAllTopics(principal: Principal, patterns: readonly string[]): string[] {
+  if (principal.kind === 'admin' || !patterns.includes('*') || hasScope(principal.scopes, eventScope('*'))) return [...patterns];
+  const granted = principal.scopes.filter((s) => s.startsWith(EVENT_SCOPE_PREFIX)).map((s) => s.slice(EVENT_SCOPE_PREFIX.length));
+  if (granted.length === 0) return [...patterns];
+  return [...new Set(patterns.flatMap((p) => (p === '*' ? granted : [p])))];
+}
+
 /**
  * Refuses, before any upgrade, a subscription the principal may not make (SPEC §6): every
  * pattern needs `event:subscribe:<pattern>` (a granted `event:subscribe:session.*` covers

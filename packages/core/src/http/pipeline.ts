@@ -5,6 +5,8 @@ import type { Principal } from '../auth/principal.js';
 import { GatewayError, forbidden, missingScope, notFound, toGatewayError, unauthorized } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
+import { queryObject } from '../validation/query.js';
+import { compileRoute, PARAMS, QUERY, type RouteValidators } from './route-schemas.js';
 import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from './request-meta.js';
 import { writeError, writeReply } from './respond.js';
 import type { RequestContext, Route, RouteAccess } from './route.js';
@@ -18,6 +20,8 @@ export interface ResponseInfo {
   route: string;
   /** The path without its query string (a `?token=` is never recorded). */
   path: string;
+  /** The route's path parameters (e.g. `{id}`), empty when no route matched. */
+  params: Readonly<Record<string, string>>;
   status: number;
   durationMs: number;
   bytesIn: number;
@@ -39,7 +43,7 @@ export interface PipelineHooks {
 
 export interface PipelineDeps {
   basePath: string;
-  router: Router;
+  router: Router<Route>;
   authenticator: Authenticator;
   bodyLimitBytes: number;
   hooks: Required<PipelineHooks>;
@@ -52,6 +56,8 @@ export interface PipelineDeps {
  * access → body → handler. One catch renders every error; `onResponse` always runs.
  */
 export function createPipeline(deps: PipelineDeps) {
+  // Every row's schemas compile now: a bad one fails createGateway, naming the route.
+  const validators = new Map<Route, RouteValidators>(deps.router.routes.map((r) => [r, compileRoute(r)]));
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = deps.now();
     const requestId = requestIdOf(req);
@@ -60,6 +66,7 @@ export function createPipeline(deps: PipelineDeps) {
     let principal: Principal | null = null;
     let rejectedCredential = false;
     let route: Route | null = null;
+    let params: Readonly<Record<string, string>> = {};
     let bytesOut = 0;
     const split = splitUrl(req.url, deps.basePath);
     try {
@@ -73,6 +80,7 @@ export function createPipeline(deps: PipelineDeps) {
         });
       }
       route = lookup.found.route;
+      params = lookup.found.params;
       if (route.access !== 'public') {
         const token = bearerTokenOf(req, null);
         try {
@@ -83,15 +91,18 @@ export function createPipeline(deps: PipelineDeps) {
         }
         checkAccess(route.access, principal);
       }
-      const bodyMode = route.body ?? (route.method === 'GET' || route.method === 'DELETE' ? 'none' : 'json');
-      const body = bodyMode === 'json' ? await readJsonBody(req, deps.bodyLimitBytes) : undefined;
+      const v = validators.get(route)!;
+      const checkedParams = v.params ? v.params.check(lookup.found.params, PARAMS) : lookup.found.params;
+      const query = v.query ? v.query.check(queryObject(route.query!, split.query), QUERY) : {};
+      const body = v.readsJson ? v.body!.check(await readJsonBody(req, deps.bodyLimitBytes)) : undefined;
       const ctx: RequestContext = {
         req,
         res,
         requestId,
         principal,
-        params: lookup.found.params,
-        query: split.query,
+        params: checkedParams as Record<string, string>,
+        query,
+        searchParams: split.query,
         body,
         remoteAddr,
         route,
@@ -112,6 +123,7 @@ export function createPipeline(deps: PipelineDeps) {
         method: req.method ?? 'GET',
         route: route?.path ?? split?.path ?? '',
         path: split?.path ?? '',
+        params,
         status: res.statusCode,
         durationMs: deps.now() - startedAt,
         bytesIn: Number(req.headers['content-length'] ?? 0) || 0,

@@ -15,13 +15,21 @@ export function remoteAddressOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-/** The bearer token of the `Authorization` header, or `?token=` when `allowQuery` (upgrades only). */
+const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
+
+/** The token of an `Authorization: Bearer <token>` header value; undefined for anything else. The one parser. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/**
+ * The credential of a request: the bearer token of its `Authorization` header (`''` for a
+ * header that is not a bearer one: a refused credential), else `?token=` when `query` is
+ * given (upgrades only), else null.
+ */
 export function bearerTokenOf(req: IncomingMessage, query: URLSearchParams | null): string | null {
   const header = req.headers.authorization;
-  if (typeof header === 'string') {
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    return m ? m[1]! : '';
-  }
+  if (typeof header === 'string') return bearerToken(header) ?? '';
   const fromQuery = query?.get('token');
   return fromQuery === undefined || fromQuery === null ? null : fromQuery;
 }

@@ -1,16 +1,23 @@
-import type { HttpMethod, Route } from './route.js';
+import type { HttpMethod, RouteAccess } from './route.js';
+
+/** What the router needs of a row: its method, template and access. */
+export interface RoutePattern {
+  method: HttpMethod;
+  path: string;
+  access: RouteAccess;
+}
 
 /** A route found for a path, with its `{param}` values decoded. */
-export interface RouteMatch {
-  route: Route;
+export interface RouteMatch<R extends RoutePattern = RoutePattern> {
+  route: R;
   params: Record<string, string>;
 }
 
 /** What the router says about a path: a match, or the methods it does allow (405), or nothing (404). */
-export type RouteLookup = { found: RouteMatch } | { allowed: HttpMethod[] } | null;
+export type RouteLookup<R extends RoutePattern = RoutePattern> = { found: RouteMatch<R> } | { allowed: HttpMethod[] } | null;
 
-interface CompiledRoute {
-  route: Route;
+interface CompiledRoute<R extends RoutePattern> {
+  route: R;
   segments: string[];
   rest: boolean;
 }
@@ -18,7 +25,7 @@ interface CompiledRoute {
 const PARAM = /^\{([a-z_][a-z0-9_]*)\}$/;
 const LITERAL = /^[A-Za-z0-9._-]+$/;
 
-function compile(route: Route): CompiledRoute {
+function compile<R extends RoutePattern>(route: R): CompiledRoute<R> {
   if (!route.path.startsWith('/')) throw new TypeError(`route ${route.method} ${route.path}: path must start with /`);
   const segments = route.path.split('/').slice(1);
   const rest = segments.at(-1) === '*';
@@ -41,10 +48,10 @@ function compile(route: Route): CompiledRoute {
  * `/integrations/{id}`). Building it throws on a row without access, a duplicate or a
  * malformed template, so a bad table fails at `createGateway`, not on a request.
  */
-export class Router {
-  private readonly compiled: CompiledRoute[] = [];
+export class Router<R extends RoutePattern = RoutePattern> {
+  private readonly compiled: CompiledRoute<R>[] = [];
 
-  constructor(routes: readonly Route[]) {
+  constructor(routes: readonly R[]) {
     const seen = new Set<string>();
     for (const route of routes) {
       if (route.access === undefined || route.access === null) {
@@ -56,19 +63,19 @@ export class Router {
       this.compiled.push(compile(route));
     }
     // Most literal segments first, then the longest: the most specific template wins.
-    const literalCount = (c: CompiledRoute): number => c.segments.filter((s) => !PARAM.test(s)).length;
+    const literalCount = (c: CompiledRoute<R>): number => c.segments.filter((s) => !PARAM.test(s)).length;
     this.compiled.sort(
       (a, b) => Number(a.rest) - Number(b.rest) || literalCount(b) - literalCount(a) || b.segments.length - a.segments.length,
     );
   }
 
   /** Every row, for the OpenAPI document and the scope audit test. */
-  get routes(): Route[] {
+  get routes(): R[] {
     return this.compiled.map((c) => c.route);
   }
 
   /** `path` is relative to `/api/v1` and not yet percent-decoded. */
-  lookup(method: string, path: string): RouteLookup {
+  lookup(method: string, path: string): RouteLookup<R> {
     const parts = path.split('/').slice(1);
     const allowed = new Set<HttpMethod>();
     for (const c of this.compiled) {
@@ -83,7 +90,7 @@ export class Router {
   }
 }
 
-function matchSegments(c: CompiledRoute, parts: string[]): Record<string, string> | null {
+function matchSegments(c: CompiledRoute<RoutePattern>, parts: string[]): Record<string, string> | null {
   if (c.rest ? parts.length < c.segments.length : parts.length !== c.segments.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < c.segments.length; i++) {

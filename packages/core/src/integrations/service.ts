@@ -1,13 +1,46 @@
-import type { Integration, IntegrationWithKey } from '@opendray/sdk/wire';
+import type { Integration, IntegrationWithKey, Scope, TopicName, Topics } from '@opendray/sdk/wire';
+
+type IntegrationTopic = Extract<TopicName, `integration.${string}`>;
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { newId } from '../security.js';
 import type { IntegrationRecord } from '../stores/types.js';
 import { issueKey, mintSigningSecret, type KeyHasher } from './keys.js';
-import { bothOrNeither, type PatchInput, type RegisterInput } from './validate.js';
 import { CloseCode } from '../ws/close-codes.js';
+
+/** What `POST /integrations` sets, validated and with defaults filled (SPEC §4). */
+export interface RegisterInput {
+  name: string;
+  base_url: string;
+  route_prefix: string;
+  scopes: Scope[];
+  version?: string;
+  max_sessions: number;
+}
+
+/** What `PATCH /integrations/{id}` changes; absent fields stay as they are. */
+export interface PatchInput {
+  base_url?: string;
+  route_prefix?: string;
+  scopes?: Scope[];
+  version?: string;
+  enabled?: boolean;
+  max_sessions?: number;
+}
+
+/** Throws the 400 for a proxied integration missing one half of base_url + route_prefix. */
+export function bothOrNeither(baseUrl: string, routePrefix: string): void {
+  if (baseUrl && !routePrefix) throw badRequest('route_prefix: required when base_url is set');
+  if (routePrefix && !baseUrl) throw badRequest('base_url: required when route_prefix is set');
+}
+
+/** A base_url as stored: without trailing slashes (the proxy appends the path). */
+export const normalizeBaseUrl = (url: string): string => url.replace(/\/+$/, '');
+
+/** Scopes in the order given, each once. */
+export const uniqueScopes = (scopes: readonly Scope[]): Scope[] => [...new Set(scopes)];
 
 /** The integration registry (SPEC §2.2, §4): every change is stored, then published. */
 export interface IntegrationService {
@@ -56,8 +89,8 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
   const store = ctx.stores.integrations;
   const graceTimers = new Map<string, NodeJS.Timeout>();
 
-  const publish = (topic: string, id: string, data: Record<string, unknown>): void => {
-    ctx.bus.publish(topic, { integration_id: id, ...data }, { tenant: id });
+  const publish = <K extends IntegrationTopic>(topic: K, id: string, data: Omit<Topics[K], 'integration_id'>): void => {
+    ctx.bus.publish<IntegrationTopic>(topic, { integration_id: id, ...data } as Topics[K], { tenant: id });
   };
 
   /** Ends every use of the integration's current credentials: cached keys and open sockets. */
@@ -94,6 +127,7 @@ export function createIntegrationService({ ctx, hasher, verifier }: IntegrationS
 
   return {
     async register(input) {
+      bothOrNeither(input.base_url, input.route_prefix);
       const key = await issueKey(hasher);
       const signingSecret = input.base_url ? mintSigningSecret() : undefined;
       const record: IntegrationRecord = {

@@ -1,4 +1,4 @@
-import { SCHEMAS, type JsonSchema } from './schemas.js';
+type JsonSchema = Record<string, unknown>;
 
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } };
 const requestIdHeader = { $ref: '#/components/headers/X-Request-Id' };
@@ -30,7 +30,7 @@ export const ERROR_RESPONSES: Readonly<Record<number, { name: string; descriptio
 export const errorResponseRef = (status: number | 'default'): string =>
   `#/components/responses/${status === 'default' ? 'Error' : (ERROR_RESPONSES[status]?.name ?? 'Error')}`;
 
-/** The `components` object: schemas, shared error responses and headers, security schemes. */
+/** The `components` object but its schemas: shared error responses and headers, security schemes. */
 export function components(): Record<string, unknown> {
   const responses: Record<string, unknown> = {
     Error: { description: 'Any other error (e.g. 500 internal_error); same body', headers: { 'X-Request-Id': requestIdHeader }, content: errorContent },
@@ -39,7 +39,6 @@ export function components(): Record<string, unknown> {
     responses[name] = { description, headers: { 'X-Request-Id': requestIdHeader, ...headers }, content: errorContent };
   }
   return {
-    schemas: SCHEMAS,
     responses,
     headers: {
       'X-Request-Id': { description: 'The request id: the incoming one echoed if sane, else generated', required: true, schema: { type: 'string' } },

@@ -1,9 +1,12 @@
 import { STATUS_CODES } from 'node:http';
+import * as wire from '@opendray/sdk/wire';
+import { schemaName, TOPIC_SCHEMAS, type TSchema } from '@opendray/sdk/wire';
 import { CORE_VERSION } from '../defaults.js';
-import type { Route, RouteAccess } from '../http/route.js';
-import type { UpgradeEndpoint } from '../ws/upgrade.js';
-import { components, ERROR_RESPONSES, errorResponseRef } from './components.js';
-import { OPERATIONS, UPGRADES, type BodyDoc, type OperationDoc, type QueryDoc, type ResponseDoc, type UpgradeDoc } from './responses.js';
+import { isStreamBody, type ResponseSpec, type Route, type RouteAccess } from '../http/route.js';
+import type { UpgradeDoc, UpgradeEndpoint } from '../ws/upgrade.js';
+import { components, errorResponseRef } from './components.js';
+import { SchemaRegistry } from './json-schema.js';
+import { mediaTypeOf } from './media.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,29 +22,27 @@ export interface OpenApiDocument {
   components: Json;
 }
 
-/** The key of a route in the responses map: `"METHOD /template"`. */
-export const operationKey = (method: string, template: string): string => `${method.toUpperCase()} ${template}`;
-
 /** A route template as an OpenAPI path: the rest segment `*` becomes the `{path}` parameter. */
 export const openApiPath = (template: string): string => template.replace(/\/\*$/, '/{path}');
 
 /**
  * The OpenAPI 3.1 description of `routes` (every REST row) and `upgrades` (the WebSocket
- * endpoints, as `GET` with a `101` response). Security, the required scope (the
- * `x-opendray-scope` extension and the description), path and query parameters, request and
- * response schemas all come from the route table and the central map in `responses.ts`. A
- * route the map does not know is still listed, marked `x-opendray-undocumented` (the test
- * fails on it), so adding a route never breaks a running gateway.
+ * endpoints, as `GET` with a `101` response), derived from the rows themselves: security and
+ * the required scope (`x-opendray-scope`) from `access`, parameters from `params` and `query`,
+ * the request body from `body`, responses from `response` and `errors`. Every shape of
+ * `@opendray/sdk/wire` is a component, referred to by name.
  */
 export function buildOpenApiDocument(routes: readonly Route[], upgrades: readonly UpgradeEndpoint[]): OpenApiDocument {
+  const schemas = new SchemaRegistry();
+  for (const schema of wireComponents()) schemas.add(schema);
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const item = (paths[openApiPath(route.path)] ??= {});
-    item[route.method.toLowerCase()] = restOperation(route, OPERATIONS[operationKey(route.method, route.path)]);
+    item[route.method.toLowerCase()] = restOperation(route, schemas);
   }
   for (const endpoint of upgrades) {
     const item = (paths[openApiPath(endpoint.path)] ??= {});
-    item.get = upgradeOperation(endpoint, UPGRADES[endpoint.path], item.get);
+    item.get = upgradeOperation(endpoint, item.get, schemas);
   }
   const tags = new Set<string>();
   for (const item of Object.values(paths)) for (const op of Object.values(item)) for (const t of op.tags as string[]) tags.add(t);
@@ -53,106 +54,105 @@ export function buildOpenApiDocument(routes: readonly Route[], upgrades: readonl
       version: CORE_VERSION,
       description:
         'A gateway for AI coding agents: PTY sessions driven by integrations over HTTP and WebSockets. ' +
-        'Response objects may gain fields (wire compatibility); clients must ignore unknown ones.',
+        'Response objects may gain fields (wire compatibility); clients must ignore unknown ones. ' +
+        'Event payloads and WebSocket frames are described in full by /api/v1/asyncapi.json.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/api/v1', description: 'This gateway' }],
     security: [{ bearer: [] }],
     tags: [...tags].map((name) => ({ name })),
     paths,
-    components: components(),
+    components: { ...components(), schemas: schemas.components },
   };
 }
 
-function restOperation(route: Route, doc: OperationDoc | undefined): Json {
-  const bodyMode = route.body ?? (route.method === 'GET' || route.method === 'DELETE' ? 'none' : 'json');
+function restOperation(route: Route, schemas: SchemaRegistry): Json {
   const op: Json = {
-    operationId: doc?.id ?? fallbackId(route.method, route.path),
-    summary: route.summary ?? '',
-    description: describe(route.access, doc?.description),
+    operationId: route.operationId,
+    summary: route.summary,
+    description: describe(route.access, route.description),
     tags: [tagOf(route.path)],
     ...accessFields(route.access, false),
-    parameters: [...pathParameters(route.path), ...queryParameters(doc?.query)],
+    parameters: [...pathParameters(route, schemas), ...queryParameters(route.query, schemas)],
   };
-  if (doc?.request) op.requestBody = requestBody(doc.request, doc.requestRequired ?? true);
-  if (!doc) {
-    op['x-opendray-undocumented'] = true;
-    op.responses = { default: { description: 'Not documented yet' } };
-    return op;
+  const body = route.body;
+  const readsJson = body !== undefined && body !== 'none' && !isStreamBody(body);
+  if (readsJson) op.requestBody = jsonRequestBody(body as TSchema, schemas);
+  else if (isStreamBody(body)) {
+    op.requestBody = body.schema ? jsonRequestBody(body.schema, schemas) : { required: false, content: { '*/*': {} } };
   }
   const generic: number[] = [];
-  if (bodyMode === 'json') generic.push(400, 413, 415);
-  if (doc.query) generic.push(400);
+  if (readsJson) generic.push(400, 413, 415);
+  if (route.query) generic.push(400);
   generic.push(...accessErrors(route.access));
   if (/\{|\*$/.test(route.path)) generic.push(404);
   // Successes last: a passthrough `default` (the proxy) replaces the generic error default.
-  op.responses = { ...errorResponses(generic, doc.errors), ...successResponses(doc.responses) };
+  op.responses = { ...errorResponses(generic, route.errors), ...successResponses(route.response, schemas) };
   return op;
 }
 
-function upgradeOperation(endpoint: UpgradeEndpoint, doc: UpgradeDoc | undefined, rest: Json | undefined): Json {
+function upgradeOperation(endpoint: UpgradeEndpoint, rest: Json | undefined, schemas: SchemaRegistry): Json {
+  const doc: UpgradeDoc = endpoint.doc ?? { operationId: `ws${endpoint.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`, description: '', frames: {} };
   const switching: Json = {
     description: 'Switching Protocols: the WebSocket is open. Refusals are plain HTTP responses with an ErrorBody.',
   };
   const websocket: Json = {
-    subprotocols: doc?.subprotocols ?? [],
-    ...(doc?.frames.server ? { serverFrames: { $ref: `#/components/schemas/${doc.frames.server}` } } : {}),
-    ...(doc?.frames.client ? { clientFrames: { $ref: `#/components/schemas/${doc.frames.client}` } } : {}),
+    subprotocols: [...(doc.subprotocols ?? [])],
+    ...(doc.frames.server ? { serverFrames: schemas.ref(doc.frames.server) } : {}),
+    ...(doc.frames.client ? { clientFrames: schemas.ref(doc.frames.client) } : {}),
+    asyncapi: '/api/v1/asyncapi.json',
   };
-  const errors = errorResponses([400, ...accessErrors(endpoint.access), ...(/\{/.test(endpoint.path) ? [404] : [])], doc?.errors);
+  const errors = errorResponses([400, ...accessErrors(endpoint.access), ...(/\{/.test(endpoint.path) ? [404] : [])], doc.errors);
   const security = endpoint.access === 'public' ? [] : [{ bearer: [] }, { queryToken: [] }];
+  const query = queryParameters(doc.query, schemas);
   if (rest) {
     // The same path answers plain HTTP too (the proxy): one operation, also upgradable.
     return {
       ...rest,
-      description: `${String(rest.description)}\n\nAlso accepts a WebSocket upgrade (101). ${doc?.description ?? endpoint.summary ?? ''}`,
+      description: `${String(rest.description)}\n\nAlso accepts a WebSocket upgrade (101). ${doc.description}`,
       security,
-      parameters: mergeParameters(rest.parameters as Json[], queryParameters(doc?.query)),
+      parameters: mergeParameters(rest.parameters as Json[], query),
       responses: { '101': switching, ...errors, ...(rest.responses as Json) },
       'x-opendray-websocket': websocket,
     };
   }
   return {
-    operationId: doc?.id ?? fallbackId('ws', endpoint.path),
+    operationId: doc.operationId,
     summary: endpoint.summary ?? '',
-    description: describe(endpoint.access, doc ? `WebSocket. ${doc.description}` : 'WebSocket.'),
-    tags: [doc?.tag ?? tagOf(endpoint.path)],
+    description: describe(endpoint.access, `WebSocket. ${doc.description}`),
+    tags: [doc.tag ?? tagOf(endpoint.path)],
     ...accessFields(endpoint.access, true),
-    parameters: [...pathParameters(endpoint.path), ...queryParameters(doc?.query)],
+    parameters: [...templateParameters(endpoint.path), ...query],
     responses: { '101': switching, ...errors },
     'x-opendray-websocket': websocket,
-    ...(doc ? {} : { 'x-opendray-undocumented': true }),
+    ...(endpoint.doc ? {} : { 'x-opendray-undocumented': true }),
   };
 }
 
-function successResponses(responses: Readonly<Record<number, ResponseDoc>>): Json {
+function successResponses(responses: Readonly<Record<number, ResponseSpec>>, schemas: SchemaRegistry): Json {
   const out: Json = {};
-  for (const [status, doc] of Object.entries(responses)) {
-    const { body, description, headers } = typeof doc === 'string' || Array.isArray(doc) ? { body: doc as BodyDoc } : (doc as Exclude<ResponseDoc, BodyDoc>);
+  for (const [status, spec] of Object.entries(responses)) {
+    const { schema, description, headers } = 'schema' in spec ? spec : { schema: spec as TSchema };
     const code = Number(status);
     const response: Json = {
-      description: description ?? STATUS_CODES[code] ?? 'Response',
+      description: (description as string | undefined) ?? STATUS_CODES[code] ?? 'Response',
       headers: {
         'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
-        ...Object.fromEntries(Object.entries(headers ?? {}).map(([name, d]) => [name, { description: d, required: true, schema: { type: 'string', pattern: '^\\d+$' } }])),
+        ...Object.fromEntries(
+          Object.entries((headers ?? {}) as Record<string, string>).map(([name, d]) => [name, { description: d, required: true, schema: { type: 'string', pattern: '^\\d+$' } }]),
+        ),
       },
     };
-    const content = contentOf(body);
-    if (content) response.content = content;
+    const content: Json = {};
+    for (const s of Array.isArray(schema) ? (schema as TSchema[]) : [schema as TSchema]) {
+      const media = mediaTypeOf(s);
+      if (media === null) continue;
+      content[media] = media === '*/*' ? {} : { schema: schemas.ref(s) };
+    }
+    if (Object.keys(content).length) response.content = content;
     out[code === 0 ? 'default' : status] = response;
   }
   return out;
-}
-
-function contentOf(body: BodyDoc): Json | null {
-  const out: Json = {};
-  for (const b of typeof body === 'string' ? [body] : body) {
-    if (b === 'empty') continue;
-    if (b === 'bytes') out['application/octet-stream'] = { schema: { type: 'string', contentMediaType: 'application/octet-stream' } };
-    else if (b === 'passthrough') out['*/*'] = {};
-    else out['application/json'] = { schema: { $ref: `#/components/schemas/${b}` } };
-  }
-  return Object.keys(out).length ? out : null;
 }
 
 function errorResponses(generic: readonly number[], specific: Readonly<Record<number, string>> = {}): Json {
@@ -165,9 +165,10 @@ function errorResponses(generic: readonly number[], specific: Readonly<Record<nu
   return out;
 }
 
-function requestBody(request: string, required: boolean): Json {
-  if (request === 'bytes') return { required: false, content: { '*/*': {} } };
-  return { required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${request}` } } } };
+/** A JSON request body; required unless every field is optional (an empty body reads as `{}`). */
+function jsonRequestBody(schema: TSchema, schemas: SchemaRegistry): Json {
+  const required = Array.isArray(schema.required) ? schema.required.length > 0 : Boolean(schema.oneOf ?? schema.anyOf);
+  return { required, content: { 'application/json': { schema: schemas.ref(schema) } } };
 }
 
 function accessErrors(access: RouteAccess): number[] {
@@ -195,16 +196,30 @@ function describe(access: RouteAccess, more: string | undefined): string {
   return more ? `${who}\n\n${more}` : who;
 }
 
-function pathParameters(template: string): Json[] {
-  const params: Json[] = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-  if (template.endsWith('/*')) {
-    params.push({ name: 'path', in: 'path', required: true, description: 'The rest of the path; may contain "/"', schema: { type: 'string' } });
-  }
+/** Path parameters from the row's `params` schema; the rest segment `*` is `{path}`. */
+function pathParameters(route: Route, schemas: SchemaRegistry): Json[] {
+  const props = (route.params?.properties ?? {}) as Record<string, TSchema>;
+  const params: Json[] = Object.entries(props).map(([name, s]) => ({ name, in: 'path', required: true, schema: schemas.ref(s) }));
+  if (route.path.endsWith('/*')) params.push(restParameter);
   return params;
 }
 
-function queryParameters(query: Readonly<Record<string, QueryDoc>> | undefined): Json[] {
-  return Object.entries(query ?? {}).map(([name, q]) => ({ name, in: 'query', required: q.required ?? false, description: q.description, schema: q.schema }));
+/** Path parameters of a template (upgrade endpoints declare no params schema). */
+function templateParameters(template: string): Json[] {
+  const params: Json[] = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  if (template.endsWith('/*')) params.push(restParameter);
+  return params;
+}
+
+const restParameter: Json = { name: 'path', in: 'path', required: true, description: 'The rest of the path; may contain "/"', schema: { type: 'string' } };
+
+function queryParameters(query: TSchema | undefined, schemas: SchemaRegistry): Json[] {
+  const props = (query?.properties ?? {}) as Record<string, TSchema>;
+  const required = new Set<string>((query?.required as string[] | undefined) ?? []);
+  return Object.entries(props).map(([name, s]) => {
+    const { description, ...schema } = schemas.ref(s);
+    return { name, in: 'query', required: required.has(name), ...(description ? { description } : {}), schema };
+  });
 }
 
 function mergeParameters(a: readonly Json[], b: readonly Json[]): Json[] {
@@ -213,14 +228,15 @@ function mergeParameters(a: readonly Json[], b: readonly Json[]): Json[] {
   return [...a, ...b.filter((p) => !seen.has(key(p)))];
 }
 
-const TAGS: Readonly<Record<string, string>> = { health: 'meta', 'openapi.json': 'meta' };
+const TAGS: Readonly<Record<string, string>> = { health: 'meta', 'openapi.json': 'meta', 'asyncapi.json': 'meta' };
 
 function tagOf(template: string): string {
   const first = template.split('/')[1] ?? '';
   return TAGS[first] ?? first;
 }
 
-function fallbackId(method: string, template: string): string {
-  const words = template.split('/').filter(Boolean).map((s) => s.replace(/[^A-Za-z0-9]/g, ''));
-  return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
+/** Every named schema `@opendray/sdk/wire` exports, and every topic's: the document's components. */
+export function wireComponents(): TSchema[] {
+  const exported = (Object.values(wire) as unknown[]).filter((v) => schemaName(v) !== undefined) as TSchema[];
+  return [...exported, ...Object.values(TOPIC_SCHEMAS)];
 }

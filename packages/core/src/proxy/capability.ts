@@ -1,7 +1,10 @@
 import type { Duplex } from 'node:stream';
 import type { Capability, GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { handled, type HttpMethod, type RequestContext, type Route } from '../http/route.js';
+import { PrefixParams } from '../http/params.js';
+import { defineRoute, handled, streamBody, type HttpMethod, type RequestContext, type Route } from '../http/route.js';
+import { Passthrough } from '../openapi/media.js';
+import { PROXY_ERRORS, proxyWsDoc } from '../ws/endpoint-docs.js';
 import type { IntegrationRecord } from '../stores/types.js';
 import type { UpgradeContext, UpgradeEndpoint } from '../ws/upgrade.js';
 import { recordOutbound } from './calls.js';
@@ -11,6 +14,7 @@ import { forwardWs } from './forward-ws.js';
 import { assertAvailable, proxiedIntegration, upstreamTarget, type UpstreamTarget } from './target.js';
 
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+const PATHS = [['/proxy/{prefix}', ''], ['/proxy/{prefix}/*', 'Path']] as const;
 
 /**
  * The reverse proxy to integrations (SPEC §8): `ANY /proxy/{prefix}` and
@@ -54,21 +58,30 @@ export function createProxyCapability(ctx: GatewayContext): Capability {
   };
 
   const routes: Route[] = METHODS.flatMap((method) =>
-    ['/proxy/{prefix}', '/proxy/{prefix}/*'].map(
-      (path): Route => ({
+    PATHS.map(([path, suffix]) =>
+      defineRoute({
         method,
         path,
         access: 'admin',
-        body: 'stream',
+        operationId: `proxy${method[0]}${method.slice(1).toLowerCase()}${suffix}`,
         summary: 'Reverse proxy to the integration registered under this prefix',
-        handler: handleHttp,
+        description:
+          'Forwarded to base_url + the rest of the path + the query (minus token), signed with X-OpenDray-Signature; ' +
+          'Authorization and gateway cookies are stripped.',
+        params: PrefixParams,
+        body: streamBody(),
+        // Status 0: the OpenAPI `default`, whatever the upstream answered.
+        response: { 0: { schema: Passthrough, description: "The upstream's response, streamed" } },
+        errors: PROXY_ERRORS,
+        handler: (rc) => handleHttp(rc as RequestContext),
       }),
     ),
   );
-  const upgrades: UpgradeEndpoint[] = ['/proxy/{prefix}', '/proxy/{prefix}/*'].map((path) => ({
+  const upgrades: UpgradeEndpoint[] = PATHS.map(([path, suffix]) => ({
     path,
     access: 'admin',
     summary: 'WebSocket upgrade proxied to the integration',
+    doc: proxyWsDoc(`proxyWebSocket${suffix}`),
     handle: handleUpgrade,
   }));
 

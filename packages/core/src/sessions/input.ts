@@ -1,4 +1,6 @@
-import { badRequest } from '../errors.js';
+import { InputRequest } from '@opendray/sdk/wire';
+import { compile } from '../validation/ajv.js';
+import { registerHint } from '../validation/hints.js';
 
 /** What the PTY is sent for each named key (SPEC §5.6); `C-a`…`C-z` are computed. */
 const NAMED: Readonly<Record<string, string>> = {
@@ -18,8 +20,6 @@ const NAMED: Readonly<Record<string, string>> = {
   Space: ' ',
 };
 
-const MAX_KEYS = 256;
-
 /** The bytes of one named key, or undefined for a name not in SPEC §5.6. */
 export function keyBytes(name: string): string | undefined {
   if (Object.hasOwn(NAMED, name)) return NAMED[name];
@@ -28,45 +28,33 @@ export function keyBytes(name: string): string | undefined {
   return undefined;
 }
 
+const ALIASES: Readonly<Record<string, string>> = { return: 'Enter', esc: 'Escape', del: 'Delete', pgup: 'PageUp', pgdn: 'PageDown', bs: 'Backspace' };
+
+/** The SPEC §5.6 name a client probably meant (`Ctrl-C` → `C-c`, `enter` → `Enter`), if any. */
+export function suggestKey(name: string): string | undefined {
+  const ctrl = /^(?:ctrl|control|ctl|\^)[-+_ ]?([a-zA-Z])$/i.exec(name);
+  if (ctrl) return `C-${ctrl[1]!.toLowerCase()}`;
+  const lower = name.toLowerCase();
+  return Object.keys(NAMED).find((k) => k.toLowerCase() === lower) ?? ALIASES[lower];
+}
+
+registerHint('NamedKey', (value) => (typeof value === 'string' ? suggestKey(value) : undefined));
+
 /** A validated `POST /input` body: exactly one of the three forms. */
 export type SessionInput = { kind: 'data'; data: string } | { kind: 'text'; text: string } | { kind: 'keys'; bytes: string };
 
+const validateInput = compile<InputRequest>(InputRequest, 'InputRequest');
+
 /**
- * Validates an input body (SPEC §4, §5.6): exactly one of `data`, `text`, `keys`; strings
- * must be well-formed UTF-16 (a lone surrogate cannot be written as UTF-8, so it is a 400
- * rather than silently becoming U+FFFD); every key name must be known.
+ * Validates an input body against its schema (SPEC §4, §5.6): exactly one of `data`,
+ * `text`, `keys`; strings must be well-formed UTF-16 (a lone surrogate cannot be written as
+ * UTF-8, so it is a 400 rather than silently becoming U+FFFD); every key name must be known.
  */
 export function parseInput(body: unknown): SessionInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body: must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const present = (['data', 'text', 'keys'] as const).filter((k) => b[k] !== undefined);
-  if (present.length !== 1) throw badRequest('data, text, keys: exactly one of them is required');
-  if (b.data !== undefined) return { kind: 'data', data: wellFormed(b.data, 'data') };
-  if (b.text !== undefined) return { kind: 'text', text: wellFormed(b.text, 'text') };
-  const keys = b.keys;
-  if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_KEYS) {
-    throw badRequest(`keys: must be a list of 1–${MAX_KEYS} key names`);
-  }
-  let bytes = '';
-  keys.forEach((k, i) => {
-    const seq = typeof k === 'string' ? keyBytes(k) : undefined;
-    if (seq === undefined) throw badRequest(`keys[${i}]: unknown key name ${JSON.stringify(k).slice(0, 40)}`);
-    bytes += seq;
-  });
-  return { kind: 'keys', bytes };
-}
-
-function wellFormed(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw badRequest(`${field}: must be a string`);
-  if (!isWellFormed(value)) throw badRequest(`${field}: must be valid UTF-8 (contains a lone surrogate)`);
-  return value;
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Whether a string has no lone surrogate, i.e. encodes to UTF-8 without loss. */
-export function isWellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  const b = validateInput.check(body);
+  if ('data' in b) return { kind: 'data', data: b.data };
+  if ('text' in b) return { kind: 'text', text: b.text };
+  return { kind: 'keys', bytes: b.keys.map((k) => keyBytes(k)!).join('') };
 }
 
 /**

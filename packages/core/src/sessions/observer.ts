@@ -1,4 +1,5 @@
 import type { Screen, Session } from '@opendray/sdk/wire';
+import type { PublishData } from '../bus/types.js';
 import type { Clock } from '../clock.js';
 import type { SessionRecord } from '../stores/types.js';
 import type { EndInfo } from './session.js';
@@ -14,7 +15,7 @@ export interface ObservedSession {
   view(): Session;
   readonly clock: Clock;
   /** Publishes a fact about this session on the bus, with the session's tenancy. */
-  publish(topic: string, data: Record<string, unknown>): void;
+  publish<K extends string>(topic: K, data: PublishData<K>): void;
   /**
    * Stores fields of the record the observer owns (e.g. the agent's state, the agent's own
    * session id); persisted with the record.

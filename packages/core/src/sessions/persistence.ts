@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../stores/types.js';
 import type { LiveSession } from './session.js';
+import { createKeyedQueue } from '../serial-queue.js';
 
 /** How often the tails of sessions that printed something are saved (a crash loses at most this much). */
 const TAIL_SAVE_INTERVAL_MS = 30_000;
@@ -13,7 +14,7 @@ const TAIL_SAVE_INTERVAL_MS = 30_000;
  */
 export class SessionPersistence {
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly tailWrites = new Map<string, Promise<void>>();
+  private readonly tailWrites = createKeyedQueue();
   private readonly dirty = new Set<string>();
   private readonly savedCursor = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -65,13 +66,7 @@ export class SessionPersistence {
 
   /** Saves the ring (and the record), then lets an ended session drop its ring from memory. */
   saveTail(session: LiveSession): Promise<void> {
-    const previous = this.tailWrites.get(session.id) ?? Promise.resolve();
-    const write = previous.then(() => this.writeTail(session));
-    this.tailWrites.set(session.id, write);
-    void write.then(() => {
-      if (this.tailWrites.get(session.id) === write) this.tailWrites.delete(session.id);
-    });
-    return write;
+    return this.tailWrites.run(session.id, () => this.writeTail(session));
   }
 
   private async writeTail(session: LiveSession): Promise<void> {
@@ -92,10 +87,10 @@ export class SessionPersistence {
   /** Waits for every write in flight (shutdown, delete). */
   async settle(id?: string): Promise<void> {
     if (id !== undefined) {
-      await Promise.all([this.tailWrites.get(id), this.inFlight.get(id)]);
+      await Promise.all([this.tailWrites.idle(id), this.inFlight.get(id)]);
       return;
     }
-    await Promise.all([...this.tailWrites.values(), ...this.inFlight.values()]);
+    await Promise.all([this.tailWrites.idle(), ...this.inFlight.values()]);
     await Promise.all(this.inFlight.values());
   }
 

@@ -1,6 +1,7 @@
 import serializeModule from '@xterm/addon-serialize';
 import headlessModule from '@xterm/headless';
 import type { Screen } from '@opendray/sdk/wire';
+import { createSerialQueue } from '../serial-queue.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 type Terminal = InstanceType<typeof headlessModule.Terminal>;
@@ -27,7 +28,7 @@ export class SessionScreen {
   private markSeq = 0;
   /** The newest mark already applied to the emulator. */
   private appliedSeq = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = createSerialQueue();
 
   constructor(size: Size) {
     this.base = { ...size };
@@ -73,9 +74,7 @@ export class SessionScreen {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   private async catchUp(ring: RingBuffer): Promise<Terminal> {

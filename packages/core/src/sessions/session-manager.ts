@@ -15,7 +15,7 @@ import type { SessionObserverFactory } from './observer.js';
 import type { LaunchSpec } from './providers/launch.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
-import { parseCreate } from './validate.js';
+import { parseCreate } from './create-params.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
 export type { BufferSlice } from './ring-buffer.js';

@@ -1,7 +1,8 @@
-import type { HistoryEntry, Session, SessionState } from '@opendray/sdk/wire';
+import type { HistoryEntry, Session, SessionState, TopicName, Topics } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
 import type { GatewayContext } from '../context.js';
 import { conflict } from '../errors.js';
+import { createSerialQueue } from '../serial-queue.js';
 import { signalName, signalNumber, signalSession } from '../pty/process-group.js';
 import type { PtyProcess } from '../pty/types.js';
 import type { SessionRecord } from '../stores/types.js';
@@ -67,7 +68,7 @@ export class LiveSession {
   private exited: Promise<void> = Promise.resolve();
   private finishExit: (() => void) | null = null;
   private killTimers: NodeJS.Timeout[] = [];
-  private inputChain: Promise<unknown> = Promise.resolve();
+  private readonly inputQueue = createSerialQueue();
   private readonly batch = new OutputBatcher((chunk, offset) => {
     for (const l of this.listeners) guard(() => l.data(chunk, offset), this.deps);
   });
@@ -171,9 +172,7 @@ export class LiveSession {
    * are never interleaved with another request's bytes.
    */
   enqueueInput(step: () => Promise<void> | void): Promise<void> {
-    const run = this.inputChain.then(step, step);
-    this.inputChain = run.catch(() => undefined);
-    return run;
+    return this.inputQueue.run(step);
   }
 
   resize(cols: number, rows: number): void {
@@ -300,7 +299,7 @@ export class LiveSession {
       record: () => this.record,
       view: () => this.view(),
       clock: this.deps.ctx.clock,
-      publish: (topic, data) => this.publish(topic, data),
+      publish: (topic, data) => void this.deps.ctx.bus.publish(topic, data, this.record.integration_id ? { tenant: this.record.integration_id } : {}),
       update: (patch) => {
         this.record = { ...this.record, ...patch };
         this.deps.persist(this);
@@ -321,8 +320,8 @@ export class LiveSession {
     this.killTimers = [];
   }
 
-  private publish(topic: string, data: Record<string, unknown>): void {
-    this.deps.ctx.bus.publish(topic, data, this.record.integration_id ? { tenant: this.record.integration_id } : {});
+  private publish<K extends TopicName>(topic: K, data: Topics[K]): void {
+    this.deps.ctx.bus.publish<TopicName>(topic, data, this.record.integration_id ? { tenant: this.record.integration_id } : {});
   }
 }
 

@@ -2,13 +2,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.js';
 import { isoTime } from '../clock.js';
 import type { Capability, GatewayContext } from '../context.js';
-import { authorizeTopics, visibilityOf } from '../events/access.js';
+import { authorizeTopics, expandAllTopics, visibilityOf } from '../events/access.js';
 import { parseEventsQuery } from '../events/query.js';
 import { attachSubscriber } from '../events/subscriber.js';
 import { startWriteTimeout } from './backpressure.js';
 import { CloseCode } from './close-codes.js';
 import { closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
+import { EVENTS_DOC } from './endpoint-docs.js';
 import type { UpgradeEndpoint } from './upgrade.js';
 
 /** Client frames are ignored; anything larger than this closes the socket with 1009 (SPEC §6). */
@@ -54,8 +55,11 @@ export function createEventsCapability(ctx: GatewayContext): Capability {
     // Per-topic scopes are checked in `handle`, where the topics are known.
     access: 'authenticated',
     summary: 'Event stream: ?topics=a,b (trailing .*, *), ?since=<seq> to resume',
+    doc: EVENTS_DOC,
     handle({ req, socket, head, principal, query }) {
-      const { patterns, since } = parseEventsQuery(query, req.url);
+      const asked = parseEventsQuery(query, req.url);
+      const patterns = expandAllTopics(principal, asked.patterns);
+      const since = asked.since;
       authorizeTopics(principal, patterns);
       wss.handleUpgrade(req, socket, head, (ws) => open(ws, principal, patterns, since));
     },

@@ -1,4 +1,4 @@
-import { STREAM_SUBPROTOCOL_V2 } from '@opendray/sdk/wire';
+import { SinceQuery, STREAM_SUBPROTOCOL_V2 } from '@opendray/sdk/wire';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { principalHasScope } from '../auth/scopes.js';
 import { ownedOr404 } from '../auth/tenancy.js';
@@ -6,10 +6,11 @@ import type { GatewayContext } from '../context.js';
 import { stripQueryReplies } from '../sessions/input.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { StreamViewer, type StreamMode } from '../sessions/stream-viewer.js';
-import { parseSince } from '../sessions/validate.js';
+import { readQuery } from '../validation/query.js';
 import { CloseCode } from './close-codes.js';
 import { closeHard } from './connections.js';
 import { startHeartbeat } from './heartbeat.js';
+import { STREAM_DOC } from './endpoint-docs.js';
 import type { UpgradeEndpoint } from './upgrade.js';
 
 /** The stream endpoint plus a way to close its sockets at shutdown. */
@@ -37,10 +38,11 @@ export function createStreamEndpoint(ctx: GatewayContext, manager: SessionManage
     path: '/sessions/{id}/stream',
     access: 'session:read',
     summary: 'Live terminal stream: default mode or the opendray.v2 subprotocol (writing needs session:input)',
+    doc: STREAM_DOC,
     handle({ req, socket, head, principal, params, query }) {
       const id = params.id!;
       ownedOr404(principal, manager.get(id), 'session');
-      const since = parseSince(query.get('since'));
+      const { since } = readQuery(SinceQuery, query);
       const canWrite = principalHasScope(principal, 'session:input');
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (principal.kind === 'integration') ctx.connections.track(principal.id, ws);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { TSchema } from '@opendray/sdk/wire';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { Authenticator } from '../auth/authenticate.js';
@@ -22,11 +23,33 @@ export interface UpgradeContext {
   remoteAddr: string;
 }
 
+/**
+ * How a WebSocket endpoint is documented (OpenAPI has no WebSocket object: a `GET` with a
+ * `101`; the AsyncAPI document describes its frames in full).
+ */
+export interface UpgradeDoc {
+  operationId: string;
+  description: string;
+  /** Query parameters (an object schema). */
+  query?: TSchema;
+  /** Refusals beyond those its access implies, with when. */
+  errors?: Readonly<Record<number, string>>;
+  subprotocols?: readonly string[];
+  /** The JSON text frames each side sends (a union: one AsyncAPI message per member). */
+  frames: { server?: TSchema; client?: TSchema };
+  /** What binary frames carry, each way, when the endpoint uses them. */
+  binary?: { server?: string; client?: string };
+  /** @default the first segment of the path */
+  tag?: string;
+}
+
 /** A WebSocket endpoint. `handle` may throw a GatewayError to refuse with a plain HTTP status. */
 export interface UpgradeEndpoint {
   path: string;
   access: RouteAccess;
   summary?: string;
+  /** How OpenAPI and AsyncAPI describe it; an endpoint without one is listed as undocumented. */
+  doc?: UpgradeDoc;
   handle(ctx: UpgradeContext): Promise<void> | void;
 }
 
@@ -45,7 +68,7 @@ export interface UpgradeDeps {
  */
 export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], deps: UpgradeDeps) {
   const router = new Router(
-    endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access, body: 'none' as const, handler: () => ({ kind: 'handled' as const }) })),
+    endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access })),
   );
   const byPath = new Map(endpoints.map((e) => [e.path, e]));
 
@@ -55,6 +78,7 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
     socket.on('error', () => socket.destroy());
     const split = splitUrl(req.url, deps.basePath);
     let path = split?.path ?? '';
+    let who: { kind: string; id: string } | undefined;
     try {
       const lookup = split ? router.lookup('GET', split.path) : null;
       if (!lookup || !('found' in lookup)) throw notFound('route');
@@ -69,10 +93,15 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
         throw err;
       }
       checkAccess(endpoint.access, principal);
+      who = { kind: principal.kind, id: principal.id };
       await endpoint.handle({ req, socket, head, principal, params: lookup.found.params, query: split!.query, requestId, remoteAddr });
+      deps.logger.info('websocket opened', { request_id: requestId, route: path, remote_addr: remoteAddr, principal: who });
     } catch (thrown) {
       const err = toGatewayError(thrown);
-      if (err.code === 'internal_error') deps.logger.error('upgrade failed', { path, error: err.cause ?? err });
+      const fields = { request_id: requestId, route: path, status: err.status, remote_addr: remoteAddr, ...(who ? { principal: who } : {}) };
+      if (err.code === 'internal_error') deps.logger.error('upgrade failed', { ...fields, error: err.cause ?? err });
+      else if (err.status === 401 || err.status === 429) deps.logger.warn('websocket refused', fields);
+      else deps.logger.info('websocket refused', fields);
       refuse(socket, err, requestId);
     }
   };

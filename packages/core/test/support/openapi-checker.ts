@@ -43,6 +43,8 @@ export function createChecker(doc: OpenApiDocument) {
   // The document is the root every `#/components/...` ref resolves against; its own
   // top-level members (openapi, paths, ...) are declared as annotation-only keywords.
   ajv.addVocabulary(Object.keys(doc));
+  // The gateway's own annotation: the reason a failing value is told (an OpenAPI extension).
+  ajv.addKeyword('x-reason');
   ajv.addSchema(doc as unknown as Json, DOC_ID);
   const compiled = new Map<string, ValidateFunction>();
 

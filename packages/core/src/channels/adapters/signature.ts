@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { safeEqual } from '../../security.js';
+import { bearerToken } from '../../http/request-meta.js';
 
 /** Header carrying `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. */
 export const SIGNATURE_HEADER = 'x-opendray-signature';
@@ -39,7 +40,7 @@ export function provesSecret(secret: string, headers: IncomingHttpHeaders, rawBo
     return safeEqual(signature.trim().toLowerCase(), signBody(secret, tsNum, rawBody));
   }
   const auth = header(headers, 'authorization');
-  const bearer = auth ? /^Bearer[ ]+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
+  const bearer = bearerToken(auth);
   const token = bearer ?? header(headers, TOKEN_HEADER);
   return token !== undefined && safeEqual(token, secret);
 }

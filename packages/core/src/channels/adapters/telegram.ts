@@ -1,4 +1,4 @@
-import { boolField, idField, idListField, intField, stringField, urlField } from '../config-fields.js';
+import { REASON, T, type Static } from '@opendray/sdk/wire';
 import type { ChannelAdapter, ChannelAdapterContext, ChannelAdapterFactory, InboundMessage } from '../types.js';
 import { createTelegramApi, TelegramApiError } from './telegram-api.js';
 
@@ -23,26 +23,50 @@ const MIN_POLL_INTERVAL_MS = 200;
  * - `default_chat_id` — where a message without `conversation_id` goes.
  * - `allowed_chat_ids` — when set, only these chats are heard and written to.
  */
+const ChatId = T.Unsafe<string | number>({
+  type: ['string', 'integer'],
+  minLength: 1,
+  maxLength: 256,
+  minimum: -Number.MAX_SAFE_INTEGER,
+  maximum: Number.MAX_SAFE_INTEGER,
+  [REASON]: 'must be a string or an integer',
+});
+const ms = (minimum: number, maximum: number, fallback: number) => T.Optional(T.Integer({ minimum, maximum, default: fallback }));
+
+export const TelegramConfig = T.Object({
+  // The token goes into the URL path: digits, a colon, then URL-safe characters only.
+  bot_token: T.String({ maxLength: 256, pattern: '^\\d{1,20}:[A-Za-z0-9_-]{1,200}$', [REASON]: 'has an invalid format' }),
+  api_base_url: T.Optional(T.String({ maxLength: 2048, format: 'http-url', default: DEFAULT_API })),
+  poll: T.Optional(T.Boolean({ default: true })),
+  poll_timeout_s: ms(0, 50, 30),
+  request_timeout_ms: ms(100, 120_000, 10_000),
+  backoff_initial_ms: ms(10, 60_000, 1_000),
+  backoff_max_ms: ms(10, MAX_RETRY_AFTER_MS, 60_000),
+  default_chat_id: T.Optional(ChatId),
+  allowed_chat_ids: T.Optional(T.Array(ChatId, { maxItems: 1000 })),
+});
+type TelegramConfigInput = Static<typeof TelegramConfig>;
+
 export const telegramAdapterFactory: ChannelAdapterFactory = {
   secretKeys: ['bot_token'],
+  configSchema: TelegramConfig,
   validateConfig(config) {
+    // Validated against TelegramConfig already: defaults, normalised ids, one cross-field rule.
+    const c = config as TelegramConfigInput;
     const out: Record<string, unknown> = {
-      // The token goes into the URL path: digits, a colon, then URL-safe characters only.
-      bot_token: stringField(config, 'bot_token', { required: true, max: 256, pattern: /^\d{1,20}:[A-Za-z0-9_-]{1,200}$/ }),
-      api_base_url: urlField(config, 'api_base_url', { fallback: DEFAULT_API, trimSlash: true }),
-      poll: boolField(config, 'poll', true),
-      poll_timeout_s: intField(config, 'poll_timeout_s', 30, 0, 50),
-      request_timeout_ms: intField(config, 'request_timeout_ms', 10_000, 100, 120_000),
-      backoff_initial_ms: intField(config, 'backoff_initial_ms', 1_000, 10, 60_000),
-      backoff_max_ms: intField(config, 'backoff_max_ms', 60_000, 10, MAX_RETRY_AFTER_MS),
+      bot_token: c.bot_token,
+      api_base_url: (c.api_base_url ?? DEFAULT_API).replace(/\/+$/, ''),
+      poll: c.poll ?? true,
+      poll_timeout_s: c.poll_timeout_s ?? 30,
+      request_timeout_ms: c.request_timeout_ms ?? 10_000,
+      backoff_initial_ms: c.backoff_initial_ms ?? 1_000,
+      backoff_max_ms: c.backoff_max_ms ?? 60_000,
     };
     if ((out.backoff_max_ms as number) < (out.backoff_initial_ms as number)) {
-      throw new TypeError('config.backoff_max_ms must be at least config.backoff_initial_ms');
+      throw new TypeError('config.backoff_max_ms: must be at least config.backoff_initial_ms');
     }
-    const defaultChat = idField(config, 'default_chat_id');
-    if (defaultChat !== undefined) out.default_chat_id = defaultChat;
-    const allowed = idListField(config, 'allowed_chat_ids');
-    if (allowed) out.allowed_chat_ids = allowed;
+    if (c.default_chat_id !== undefined) out.default_chat_id = String(c.default_chat_id);
+    if (c.allowed_chat_ids) out.allowed_chat_ids = c.allowed_chat_ids.map(String);
     return out;
   },
   create(config) {

@@ -1,5 +1,5 @@
+import { REASON, T, WebhookInbound } from '@opendray/sdk/wire';
 import { randomToken } from '../../security.js';
-import { intField, stringField, stringMapField, urlField } from '../config-fields.js';
 import type { ChannelAdapter, ChannelAdapterFactory, InboundMessage, OutboundMessage } from '../types.js';
 import { postJson } from './http-client.js';
 import { provesSecret, signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
@@ -17,24 +17,32 @@ import { provesSecret, signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './si
  *
  * `secret`, `url` and `headers` are secrets: a Slack webhook URL is itself a credential.
  */
+export const WebhookConfig = T.Object({
+  secret: T.Optional(T.String({ minLength: 16, maxLength: 512, description: 'Proves inbound calls; generated when absent' })),
+  url: T.Optional(T.String({ maxLength: 2048, format: 'http-url', description: 'Where outbound messages are POSTed' })),
+  headers: T.Optional(
+    T.Unsafe<Record<string, string>>({
+      type: 'object',
+      maxProperties: 32,
+      propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$", [REASON]: 'is not a valid header name' },
+      additionalProperties: { type: 'string', maxLength: 4096 },
+    }),
+  ),
+  timeout_ms: T.Optional(T.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+});
+
 export const webhookAdapterFactory: ChannelAdapterFactory = {
   secretKeys: ['secret', 'url', 'headers'],
+  configSchema: WebhookConfig,
   validateConfig(config) {
-    const out: Record<string, unknown> = {
-      secret: stringField(config, 'secret', { max: 512 }) ?? randomToken(32),
+    // Validated against WebhookConfig already; only the generated secret is added.
+    const { secret, url, headers, timeout_ms } = config as { secret?: string; url?: string; headers?: Record<string, string>; timeout_ms?: number };
+    return {
+      secret: secret ?? randomToken(32),
+      ...(url !== undefined ? { url } : {}),
+      ...(headers !== undefined ? { headers } : {}),
+      ...(timeout_ms !== undefined ? { timeout_ms } : {}),
     };
-    if ((out.secret as string).length < 16) throw new TypeError('config.secret must be at least 16 characters');
-    const url = urlField(config, 'url');
-    if (url !== undefined) out.url = url;
-    const headers = stringMapField(config, 'headers');
-    if (headers !== undefined) {
-      for (const name of Object.keys(headers)) {
-        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(name)) throw new TypeError(`config.headers.${name} is not a valid header name`);
-      }
-      out.headers = headers;
-    }
-    if (config.timeout_ms !== undefined && config.timeout_ms !== null) out.timeout_ms = intField(config, 'timeout_ms', 10_000, 100, 120_000);
-    return out;
   },
   create(config) {
     return createWebhookAdapter(config);
@@ -76,31 +84,21 @@ function createWebhookAdapter(config: Readonly<Record<string, unknown>>): Channe
     },
     webhook: {
       authenticate: (request) => provesSecret(secret, request.headers, request.rawBody, request.receivedAt),
+      bodySchema: WebhookInbound,
       parse: parseInbound,
     },
   };
 }
 
-/** `{text, conversation_id?, author?, author_id?, message_id?}`; ids may be strings or integers. */
+/** A body that matched `WebhookInbound`: ids given as integers become strings. */
 function parseInbound(body: unknown): InboundMessage[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  if (typeof b.text !== 'string' || b.text.length === 0) throw new TypeError('text is required and must be a non-empty string');
-  const message: InboundMessage = {
-    text: b.text,
-    conversation_id: idOf(b.conversation_id, 'conversation_id') ?? '',
-    author: idOf(b.author, 'author') ?? '',
-  };
-  const authorId = idOf(b.author_id, 'author_id');
+  const b = body as WebhookInbound;
+  const message: InboundMessage = { text: b.text, conversation_id: idOf(b.conversation_id) ?? '', author: idOf(b.author) ?? '' };
+  const authorId = idOf(b.author_id);
   if (authorId !== undefined) message.author_id = authorId;
-  const messageId = idOf(b.message_id, 'message_id');
+  const messageId = idOf(b.message_id);
   if (messageId !== undefined) message.message_id = messageId;
   return [message];
 }
 
-function idOf(v: unknown, name: string): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && v.length <= 256) return v;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  throw new TypeError(`${name} must be a string of at most 256 characters or an integer`);
-}
+const idOf = (v: string | number | null | undefined): string | undefined => (v === undefined || v === null ? undefined : String(v));

@@ -1,42 +1,44 @@
-import type { Me } from '@opendray/sdk/wire';
+import { LoginRequest, LoginResponse, Me, T } from '@opendray/sdk/wire';
 import type { AdminAuth } from '../../auth/admin.js';
-import { badRequest } from '../../errors.js';
-import { json, noContent, type Route } from '../route.js';
+import { NoBody } from '../../openapi/media.js';
+import { defineRoute, json, noContent, type Route } from '../route.js';
 
 /** `/auth/login` (public), `/auth/logout` and `/auth/me` (SPEC §2.1). */
 export function authRoutes(admin: AdminAuth): Route[] {
   return [
-    {
+    defineRoute({
       method: 'POST',
       path: '/auth/login',
       access: 'public',
+      operationId: 'login',
       summary: 'Exchange the admin username and password for a token',
+      body: LoginRequest,
+      response: { 200: LoginResponse },
+      errors: { 401: 'Invalid credentials', 429: 'Too many failed logins from this address' },
       async handler({ body, remoteAddr }) {
-        const { username, password } = (body ?? {}) as Record<string, unknown>;
-        if (typeof username !== 'string' || username === '' || username.length > 256) {
-          throw badRequest('username: required string (1–256 characters)');
-        }
-        if (typeof password !== 'string' || password === '' || password.length > 1024) {
-          throw badRequest('password: required string (1–1024 characters)');
-        }
-        return json(await admin.login(username, password, remoteAddr));
+        return json(await admin.login(body.username, body.password, remoteAddr));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/auth/logout',
       access: 'authenticated',
+      operationId: 'logout',
       summary: "Revoke the caller's admin token",
+      body: T.Object({}),
+      response: { 204: NoBody },
       async handler({ principal }) {
         if (principal?.kind === 'admin') await admin.logout(principal);
         return noContent();
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/auth/me',
       access: 'authenticated',
+      operationId: 'me',
       summary: 'Who the credential belongs to',
+      response: { 200: Me },
       handler({ principal }) {
         const me: Me =
           principal!.kind === 'admin'
@@ -44,6 +46,6 @@ export function authRoutes(admin: AdminAuth): Route[] {
             : { kind: 'integration', id: principal!.id, name: principal!.name, scopes: [...principal!.scopes] };
         return json(me);
       },
-    },
+    }),
   ];
 }

@@ -1,15 +1,17 @@
 import type Keyv from 'keyv';
-import type { Health } from '@opendray/sdk/wire';
-import { json, type Route } from '../route.js';
+import { Health } from '@opendray/sdk/wire';
+import { defineRoute, json, type Route } from '../route.js';
 
 /** `GET /health` (public): 200 ok, or 503 degraded when the store does not answer in 2 s. */
 export function healthRoutes(deps: { keyv: Keyv; version: string; startedAt: number; now: () => number }): Route[] {
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/health',
       access: 'public',
+      operationId: 'health',
       summary: 'Liveness and store reachability',
+      response: { 200: Health, 503: { schema: Health, description: 'The store is unreachable: status "degraded"' } },
       async handler() {
         const storeOk = await reachable(deps.keyv);
         const body: Health = {
@@ -19,7 +21,7 @@ export function healthRoutes(deps: { keyv: Keyv; version: string; startedAt: num
         };
         return json(body, storeOk ? 200 : 503);
       },
-    },
+    }),
   ];
 }
 

@@ -1,14 +1,57 @@
-import { badRequest } from '../../errors.js';
+import { NO_NUL, REASON, REDACTED, type TSchema } from '@opendray/sdk/wire';
+import { compileDynamic, type Validator } from '../../validation/ajv.js';
 import type { ConfigField, ProviderManifest } from './types.js';
 
-/** How a secret is shown to integration principals (SPEC §3). */
-export const REDACTED = '********';
+export { REDACTED };
 
 const MAX_STRING = 4096;
 const MAX_LIST = 64;
 
 /** A provider's stored config: schema values plus the reserved `enabled` toggle. */
 export type StoredConfig = Record<string, unknown>;
+
+/** The JSON Schema of one config field's value (`null` too when `nullable`: it removes the field). */
+function fieldSchema(field: ConfigField, nullable: boolean): Record<string, unknown> {
+  const type = (t: string): string | string[] => (nullable ? [t, 'null'] : t);
+  const text = { maxLength: MAX_STRING, pattern: NO_NUL, [REASON]: `must be a string of at most ${MAX_STRING} characters, without NUL` };
+  const enumOf = field.enum ? { enum: [...field.enum, ...(nullable ? [null] : [])] } : {};
+  switch (field.type) {
+    case 'string':
+      return { type: type('string'), ...text, ...enumOf };
+    case 'number':
+      return { type: type('number'), ...enumOf };
+    case 'boolean':
+      return { type: type('boolean') };
+    case 'string[]':
+      return { type: type('array'), maxItems: MAX_LIST, items: { type: 'string', ...text } };
+  }
+}
+
+/**
+ * The schema of a `PATCH /providers/{id}/config` body, derived from the manifest's
+ * `config_schema` (SPEC §5.1): only its fields and `enabled`, each of its type; a secret
+ * may also be echoed back as `"********"`.
+ */
+export function configPatchSchema(manifest: ProviderManifest): TSchema {
+  const properties: Record<string, unknown> = { enabled: { type: 'boolean' } };
+  for (const [key, field] of Object.entries(manifest.config_schema)) {
+    const value = fieldSchema(field, true);
+    properties[key] = field.secret && field.type !== 'string' ? { anyOf: [value, { const: REDACTED }] } : value;
+  }
+  return { type: 'object', properties, additionalProperties: false } as unknown as TSchema;
+}
+
+const validators = new WeakMap<ProviderManifest, Validator<Record<string, unknown>>>();
+
+/** The compiled config schema of a manifest (compiled when the registry is built: a bad one fails boot). */
+export function configValidator(manifest: ProviderManifest): Validator<Record<string, unknown>> {
+  let v = validators.get(manifest);
+  if (!v) {
+    v = compileDynamic<Record<string, unknown>>(configPatchSchema(manifest), `providers.${manifest.id}.config_schema`);
+    validators.set(manifest, v);
+  }
+  return v;
+}
 
 /**
  * Applies a `PATCH /providers/{id}/config` body to the stored config, as a JSON merge
@@ -18,56 +61,14 @@ export type StoredConfig = Record<string, unknown>;
  * provider. Every failure is a 400 naming the field; nothing is applied then.
  */
 export function applyConfigPatch(manifest: ProviderManifest, current: StoredConfig, patch: unknown): StoredConfig {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw badRequest('body: must be a JSON object of config fields');
-  }
-  const schema = manifest.config_schema;
-  const unknown = Object.keys(patch).filter((k) => k !== 'enabled' && !Object.hasOwn(schema, k));
-  if (unknown.length) {
-    const known = ['enabled', ...Object.keys(schema)].join(', ');
-    throw badRequest(`${unknown.slice(0, 10).join(', ')}: unknown config field${unknown.length > 1 ? 's' : ''} (known: ${known})`);
-  }
+  const body = configValidator(manifest).check(patch);
   const next: StoredConfig = { ...current };
-  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
-    if (key === 'enabled') {
-      if (typeof value !== 'boolean') throw badRequest('enabled: must be a boolean');
-      next.enabled = value;
-      continue;
-    }
-    const field = schema[key]!;
-    if (value === null) {
-      delete next[key];
-      continue;
-    }
-    if (field.secret && value === REDACTED) continue;
-    next[key] = checkValue(key, field, value);
+  for (const [key, value] of Object.entries(body)) {
+    if (value === null) delete next[key];
+    else if (key !== 'enabled' && manifest.config_schema[key]!.secret && value === REDACTED) continue;
+    else next[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
   }
   return next;
-}
-
-function checkValue(key: string, field: ConfigField, value: unknown): unknown {
-  switch (field.type) {
-    case 'string':
-      if (typeof value !== 'string') throw badRequest(`${key}: must be a string`);
-      if (value.length > MAX_STRING || value.includes('\0')) throw badRequest(`${key}: must be at most ${MAX_STRING} characters, without NUL`);
-      break;
-    case 'number':
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest(`${key}: must be a number`);
-      break;
-    case 'boolean':
-      if (typeof value !== 'boolean') throw badRequest(`${key}: must be a boolean`);
-      break;
-    case 'string[]':
-      if (!Array.isArray(value) || value.length > MAX_LIST) throw badRequest(`${key}: must be a list of at most ${MAX_LIST} strings`);
-      value.forEach((s, i) => {
-        if (typeof s !== 'string' || s.length > MAX_STRING || s.includes('\0')) throw badRequest(`${key}[${i}]: must be a string`);
-      });
-      return [...value];
-  }
-  if (field.enum && !field.enum.includes(value as string | number)) {
-    throw badRequest(`${key}: must be one of ${field.enum.map((v) => JSON.stringify(v)).join(', ')}`);
-  }
-  return value;
 }
 
 /** The effective value of every schema field: stored, else its default; unset fields are absent. */
@@ -75,7 +76,7 @@ export function effectiveConfig(manifest: ProviderManifest, stored: StoredConfig
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(manifest.config_schema)) {
     // A stored value the schema no longer accepts (the operator changed the manifest) is ignored.
-    const value = Object.hasOwn(stored, key) && isValid(field, stored[key]) ? stored[key] : field.default;
+    const value = Object.hasOwn(stored, key) && isValid(manifest, key, stored[key]) ? stored[key] : field.default;
     if (value !== undefined) out[key] = value;
   }
   return out;
@@ -97,11 +98,7 @@ export function isEnabled(manifest: ProviderManifest, stored: StoredConfig): boo
   return typeof stored.enabled === 'boolean' ? stored.enabled : manifest.enabled ?? true;
 }
 
-function isValid(field: ConfigField, value: unknown): boolean {
-  try {
-    checkValue('', field, value);
-    return true;
-  } catch {
-    return false;
-  }
+// A stored value the manifest no longer accepts: validated as a one-field patch.
+function isValid(manifest: ProviderManifest, key: string, value: unknown): boolean {
+  return value !== null && configValidator(manifest)({ [key]: value });
 }

@@ -4,13 +4,14 @@ import type { GatewayContext } from '../../context.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { Route } from '../../http/route.js';
 import { builtinManifests } from './builtin.js';
-import { applyConfigPatch, isEnabled, viewConfig, type StoredConfig } from './config.js';
+import { applyConfigPatch, configValidator, isEnabled, viewConfig, type StoredConfig } from './config.js';
 import { buildLaunch, type LaunchRequest, type LaunchSpec } from './launch.js';
 import { createProber } from './probe.js';
 import { providerRoutes } from './routes.js';
 import type { ProviderManifest } from './types.js';
 import { mergeProviderDefinitions } from './validate.js';
 import { findExecutable } from './which.js';
+import { createKeyedQueue } from '../../serial-queue.js';
 
 export type { LaunchRequest, LaunchSpec } from './launch.js';
 
@@ -45,11 +46,12 @@ export interface ProviderRegistry {
  */
 export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'clock' | 'logger' | 'stores'>): ProviderRegistry {
   const manifests = mergeProviderDefinitions(builtinManifests(), ctx.options.providers);
+  for (const m of manifests) configValidator(m);
   const byId = new Map(manifests.map((m) => [m.id, m] as const));
   const prober = createProber({ now: () => ctx.clock.now(), logger: ctx.logger });
   const configs = new Map<string, Promise<StoredConfig>>();
   // PATCHes of one provider run one after another so none is lost (read-modify-write).
-  const writes = new Map<string, Promise<unknown>>();
+  const writes = createKeyedQueue();
 
   const configOf = (id: string): Promise<StoredConfig> => {
     let loaded = configs.get(id);
@@ -83,13 +85,7 @@ export function createProviderRegistry(ctx: Pick<GatewayContext, 'options' | 'cl
       await ctx.stores.providerConfig.set(id, next);
       configs.set(id, Promise.resolve(next));
     };
-    const result = (writes.get(id) ?? Promise.resolve()).then(run, run);
-    const tail = result.catch(() => undefined);
-    writes.set(id, tail);
-    void tail.then(() => {
-      if (writes.get(id) === tail) writes.delete(id);
-    });
-    return result;
+    return writes.run(id, run);
   };
 
   const registry: ProviderRegistry = {

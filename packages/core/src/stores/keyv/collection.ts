@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import { createSerialQueue } from '../../serial-queue.js';
 
 /**
  * A keyed collection on keyv with an id index, loaded into memory once and written
@@ -7,7 +8,7 @@ import type Keyv from 'keyv';
  */
 export class KeyvCollection<T extends { id: string }> {
   private readonly items = new Map<string, T>();
-  private writes: Promise<unknown> = Promise.resolve();
+  private readonly writes = createSerialQueue();
   private loaded: Promise<void> | null = null;
   private ready = false;
 
@@ -75,8 +76,6 @@ export class KeyvCollection<T extends { id: string }> {
   }
 
   private serial<R>(fn: () => Promise<R>): Promise<R> {
-    const next = this.writes.then(fn, fn);
-    this.writes = next.catch(() => undefined);
-    return next;
+    return this.writes.run(fn);
   }
 }
