@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { buildAsyncApiDocument, type AsyncApiDocument } from '../src/index.js';
 import { ADMIN_TOKEN, nextMessage, openWs, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { fakeAgentProvider } from './support/agent-fakes.js';
 import { resolvePointer } from './support/openapi-checker.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   dir = await tempDir('opendray-asyncapi-');
   upstream = await startUpstream();
   standIn = await startWebhookStandIn();
-  t = await startGateway({ workspaceRoot: dir.path, idleThresholdMs: 300, healthIntervalMs: 200, healthTimeoutMs: 500 });
+  t = await startGateway({ workspaceRoot: dir.path, idleThresholdMs: 300, healthIntervalMs: 200, healthTimeoutMs: 500, providers: [fakeAgentProvider('claude')] });
   const res = await t.apiJson('/asyncapi.json', { token: null });
   expect(res.status).toBe(200);
   doc = res.body;
@@ -112,6 +113,12 @@ describe('GET /api/v1/asyncapi.json', () => {
     await t.apiJson(`/channels/${ch.id}/messages`, { method: 'POST', body: { text: 'out', conversation_id: 'c1' } });
     await t.apiJson(`/channels/${ch.id}/webhook`, { method: 'POST', token: secret, body: { text: 'hello', author: 'bob', conversation_id: 7 } });
     await t.apiJson(`/channels/${ch.id}/webhook`, { method: 'POST', token: secret, body: { text: '/deploy prod now', author_id: 42 } });
+
+    // The agent topics (SPEC §17): a replayed Claude Code stops at a dialog, which is allowed.
+    const agent = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'fake-claude', cwd: dir.path } })).body;
+    await waitFor(async () => ((await t.apiJson(`/sessions/${agent.id}/agent`)).body.state === 'idle' ? true : undefined), 15_000);
+    await t.apiJson(`/sessions/${agent.id}/prompt`, { method: 'POST', body: { text: 'please run the tool', wait: { timeout_ms: 20_000 } } });
+    await t.apiJson(`/sessions/${agent.id}/permission`, { method: 'POST', body: { decision: 'allow' } });
 
     await waitFor(() => TOPIC_NAMES.every((topic) => events.some((e: any) => e.topic === topic)), 15_000);
     ws.close();
