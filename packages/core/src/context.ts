@@ -50,6 +50,8 @@ export interface GatewayContext {
   sandbox: SessionSandbox;
   /** Integration HOMEs live under it; no session may see it. */
   dataDir: string;
+  /** Where the gateway listens, once `listen()` resolved (agent hooks call it, SPEC §17). */
+  endpoint: { url: string | null };
 }
 
 /** What one capability adds to the gateway. */

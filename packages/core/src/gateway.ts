@@ -116,6 +116,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       callLog,
       sandbox,
       dataDir: dataDir.path,
+      endpoint: { url: null },
     };
 
     // Every bcrypt of a credential (API keys, the admin password) waits in this one bounded queue.
@@ -230,6 +231,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
             server.off('error', onError);
             const addr = server.address() as AddressInfo;
             const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+            // Agent hooks call the loopback address even when the gateway listens on every interface.
+            const loopback = addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address === '::' ? '[::1]' : shownHost;
+            ctx.endpoint.url = `http://${loopback}:${addr.port}`;
             resolve({ url: `http://${shownHost}:${addr.port}`, port: addr.port });
           });
         });

@@ -44,6 +44,10 @@ const KINDS = {
   channelAdapters: 'object',
   proxyEngine: 'string',
   sockets: 'object',
+  sessionObservers: 'array',
+  agentRules: 'object',
+  agentHooks: 'object',
+  sessionFiles: 'object',
 } satisfies Record<keyof GatewayOptions, Kind>;
 
 /**

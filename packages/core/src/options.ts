@@ -10,6 +10,10 @@ import type { ChannelAdapterFactory } from './channels/types.js';
 import type { LimitsOptions } from './limits.js';
 import type { SessionRetentionOptions } from './sessions/retention.js';
 import type { SandboxMode, SessionSandbox } from './sessions/sandbox/types.js';
+import type { AgentKind } from '@opendray/sdk/wire';
+import type { AgentRulesSpec } from './agents/rules.js';
+import type { SessionFiles } from './agents/session-files.js';
+import type { SessionObserverFactory } from './sessions/observer.js';
 
 /** Admin credentials and extra verifiers (SPEC §2.1, §11). */
 export interface AuthOptions {
@@ -158,6 +162,22 @@ export interface GatewayOptions {
 
   /** Channel adapters by kind, added to (or overriding) the built-in ones. */
   channelAdapters?: Record<string, ChannelAdapterFactory>;
+
+  /**
+   * Observers of every session run, after the built-in idle detection, terminal replies
+   * and agent detector (SPEC §17): get every output chunk, input write, resize and the end.
+   */
+  sessionObservers?: SessionObserverFactory[];
+  /** Replaces an agent's shipped screen/terminal rules (a whole rules file per agent; docs/agents.md). */
+  agentRules?: Partial<Record<AgentKind, AgentRulesSpec>>;
+  /**
+   * Agent hooks (SPEC §17). `baseUrl`: the origin hooks call (default: the address
+   * `listen()` bound; set it when the gateway is mounted in another server). `curl`: the
+   * program hook scripts post with (a name or path; false: use node). @default { enabled: true }
+   */
+  agentHooks?: { enabled?: boolean; baseUrl?: string; curl?: string | false };
+  /** Where per-session files (agent hook settings) are written. @default a directory under the OS temp dir */
+  sessionFiles?: SessionFiles;
 }
 
 /** How both WebSockets treat peers that stop answering or reading. */

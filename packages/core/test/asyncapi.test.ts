@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { buildAsyncApiDocument, type AsyncApiDocument } from '../src/index.js';
 import { ADMIN_TOKEN, nextMessage, openWs, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
 import { TEST_PROVIDERS } from './fixtures/sessions.js';
+import { fakeAgentProvider } from './support/agent-fakes.js';
 import { resolvePointer } from './support/openapi-checker.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { startWebhookStandIn, type WebhookStandIn } from './support/webhook-stand-in.js';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   dir = await tempDir('opendray-asyncapi-');
   upstream = await startUpstream();
   standIn = await startWebhookStandIn();
-  t = await startGateway({ workspaceRoot: dir.path, idleThresholdMs: 300, healthIntervalMs: 200, healthTimeoutMs: 500 });
+  t = await startGateway({ workspaceRoot: dir.path, idleThresholdMs: 300, healthIntervalMs: 200, healthTimeoutMs: 500, providers: [fakeAgentProvider('claude')] });
   const res = await t.apiJson('/asyncapi.json', { token: null });
   expect(res.status).toBe(200);
   doc = res.body;
@@ -129,6 +130,11 @@ describe('GET /api/v1/asyncapi.json', () => {
     other.gateway.bus.subscribe('session.interrupted', (e) => events.push({ topic: e.topic, ts: e.ts, data: e.data, seq: e.seq }));
     await other.close();
     expect(events.some((e: any) => e.topic === 'session.interrupted' && e.data.session_id === os.id)).toBe(true);
+    // The agent topics (SPEC §17): a replayed Claude Code stops at a dialog, which is allowed.
+    const agent = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'fake-claude', cwd: dir.path } })).body;
+    await waitFor(async () => ((await t.apiJson(`/sessions/${agent.id}/agent`)).body.state === 'idle' ? true : undefined), 15_000);
+    await t.apiJson(`/sessions/${agent.id}/prompt`, { method: 'POST', body: { text: 'please run the tool', wait: { timeout_ms: 20_000 } } });
+    await t.apiJson(`/sessions/${agent.id}/permission`, { method: 'POST', body: { decision: 'allow' } });
 
     await waitFor(() => TOPIC_NAMES.every((topic) => events.some((e: any) => e.topic === topic)), 15_000);
     ws.close();

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../src/index.js';
 import * as wire from '@opendray/sdk/wire';
 import { openApiPath, type OpenApiDocument } from '../src/openapi/document.js';
-import { ADMIN_TOKEN, closed, nextMessage, openWs, registerIntegration, startGateway, tempDir, waitForOutput, type TestGateway } from './support/gateway.js';
+import { ADMIN_TOKEN, closed, nextMessage, openWs, registerIntegration, startGateway, tempDir, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { fakeAgentProvider, hookTokenOf } from './support/agent-fakes.js';
 import { createChecker, operationsOf, structuralProblems, type Checker } from './support/openapi-checker.js';
 import { createRecorder } from './support/openapi-recorder.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
@@ -41,6 +42,7 @@ beforeAll(async () => {
     workspaceRoot: dir.path,
     auth: { admin: { username: 'admin', password: 'correct horse battery' }, loginRateLimit: { max: 2, windowMs: 60_000 } },
     hooks: { onResponse: [recorder.hook] },
+    providers: [fakeAgentProvider('claude')],
   });
   recorder.use(t);
   const res = await call('/openapi.json', { token: null });
@@ -297,6 +299,24 @@ describe('GET /api/v1/openapi.json', () => {
     expect(checker.validateComponent('StreamEnded', await nextMessage(gone))).toEqual([]);
     expect((await closed(gone)).code).toBe(1001);
     expect(disagreements()).toEqual([]);
+  });
+
+  it('answers the agent routes as documented (a replayed Claude Code)', async () => {
+    const id: string = (await call('/sessions', { method: 'POST', body: { provider_id: 'fake-claude', cwd: dir.path } })).json().id;
+    const base = `/sessions/${id}`;
+    await waitFor(async () => ((await call(`${base}/agent`)).json().state === 'idle' ? true : undefined), 15_000, 50);
+    const token = await hookTokenOf(id);
+    expect((await call(`${base}/agent-events?event=Notification`, { method: 'POST', token, body: { hook_event_name: 'Notification' } })).status).toBe(200);
+    expect((await call(`${base}/agent-events`, { method: 'POST', token: 'odh_nope', body: {} })).status).toBe(401);
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'say hello', wait: { timeout_ms: 20_000 } } })).json().state).toBe('idle');
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: '' } })).status).toBe(400);
+    expect((await call(`${base}/permission`, { method: 'POST', body: { decision: 'allow' } })).status).toBe(409);
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'please run the tool', wait: { timeout_ms: 20_000 } } })).json().state).toBe('blocked');
+    expect((await call(`${base}/prompt`, { method: 'POST', body: { text: 'again' } })).status).toBe(409);
+    expect((await call(`${base}/permission`, { method: 'POST', body: { decision: 'deny' } })).status).toBe(200);
+    expect((await call(`${base}/agent`)).json().explain.length).toBeGreaterThan(0);
+    expect((await call(`/sessions/${MISSING_SESSION}/agent`)).status).toBe(404);
+    await call(base, { method: 'DELETE' });
   });
 
   it('validated a real response of every REST route and WebSocket endpoint', () => {

@@ -230,6 +230,37 @@ export class OpendrayClient {
     return this.transport.bytes(`/sessions/${enc(id)}/screen`, { ...opts, query: { format: 'ansi' } }, (bytes) => bytes);
   }
 
+  // ── agents (SPEC §17) ────────────────────────────────────────────────────────
+  /**
+   * Types a prompt the way the agent CLI submits it and waits for the turn (default: until
+   * `turn_completed`, 5 minutes). Resolves with the final text and the turn's byte range;
+   * with `state: "blocked"` and the dialog's text when the turn stops at a permission
+   * prompt (answer it with {@link permission}); with `timed_out: true` at the deadline.
+   * Throws `OpendrayError` 409 `agent_busy` / `agent_blocked` [session:input].
+   */
+  prompt(id: string, text: string, options: { wait?: W.PromptRequest['wait'] } & CallOptions = {}, opts?: CallOptions): Promise<W.PromptResult> {
+    const { wait, signal, timeoutMs } = options;
+    const body: W.PromptRequest = { text, ...(wait ? { wait } : {}) };
+    // The HTTP call outlives the gateway's own wait by a margin.
+    const waitMs = wait?.until === 'none' ? 0 : (wait?.timeout_ms ?? 300_000);
+    return this.transport.json(`/sessions/${enc(id)}/prompt`, {
+      ...opts,
+      ...(signal ? { signal } : {}),
+      timeoutMs: timeoutMs ?? opts?.timeoutMs ?? waitMs + 30_000,
+      method: 'POST',
+      body,
+    });
+  }
+  /** Answers the dialog that is up: `allow` or `deny` (409 when none is) [session:input]. */
+  permission(id: string, decision: W.PermissionRequest['decision'], opts?: CallOptions): Promise<W.PermissionResult> {
+    const body: W.PermissionRequest = { decision };
+    return this.transport.json(`/sessions/${enc(id)}/permission`, { ...opts, method: 'POST', body });
+  }
+  /** What the agent is doing, with `explain`: the last 50 judgements [session:read]. */
+  agent(id: string, opts?: CallOptions): Promise<W.AgentReport> {
+    return this.transport.json(`/sessions/${enc(id)}/agent`, opts);
+  }
+
   // ── providers and channels (SPEC §5.1, §7) ────────────────────────────────────
   async listProviders(opts?: CallOptions): Promise<W.Provider[]> {
     return (await this.transport.json<W.ProviderList>('/providers', opts)).providers;

@@ -21,3 +21,4 @@ export * from './wire/channels.js';
 export * from './wire/auth.js';
 export * from './wire/stream.js';
 export * from './wire/events.js';
+export * from './wire/agents.js';

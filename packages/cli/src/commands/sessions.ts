@@ -3,6 +3,7 @@ import { OpendrayError, type CreateSessionRequest, type OpendrayClient, type Ses
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error.js';
 import { printJson, printTable, safeText, shortTime, type Column } from '../output.js';
+import { registerAgentCommands } from './agent-commands.js';
 import { DETACH_KEY_NAME, runAttach } from './attach.js';
 import { intIn, oneOf, withClient, withConnection, type CommonFlags } from './common.js';
 
@@ -17,6 +18,8 @@ const COLUMNS: Column<Row>[] = [
   { header: 'NAME', cell: (s) => s.name },
   { header: 'PROVIDER', cell: (s) => s.provider_id },
   { header: 'STATE', cell: (s) => s.state },
+  // What the agent is doing (SPEC §17): working, idle, blocked:permission…
+  { header: 'AGENT', cell: (s) => (s.agent ? `${s.agent.state}${s.agent.reason ? `:${s.agent.reason}` : ''}` : '') },
   { header: 'EXIT', cell: (s) => s.exit_code ?? s.signal },
   { header: 'PID', cell: (s) => s.pid },
   { header: 'SIZE', cell: (s) => `${s.cols}x${s.rows}` },
@@ -131,6 +134,8 @@ export function register(program: Command): void {
   ).action(async (id: string, flags: CommonFlags & { readOnly?: boolean }) => {
     await exitWith(await withClient(flags, async ({ client }) => runAttach(client, await resolveSession(client, id), { readOnly: flags.readOnly })));
   });
+
+  registerAgentCommands(group);
 }
 
 const ATTACH_HELP = `

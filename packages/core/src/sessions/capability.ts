@@ -1,9 +1,11 @@
 import type { Capability, GatewayContext } from '../context.js';
 import type { HealthCheck } from '../stores/storage-health.js';
 import { createStreamEndpoint } from '../ws/stream-endpoint.js';
+import { createAgentsCapability } from '../agents/capability.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { startSessionRetention } from './retention.js';
 import { removeSessionHome } from './sandbox/homes.js';
+import { createTerminalReplies } from './terminal-replies.js';
 import { sessionRoutes } from './routes.js';
 import { spawnProfileOf } from '../integrations/profile.js';
 import { createSessionManager, type IntegrationLookup, type SessionManager } from './session-manager.js';
@@ -33,7 +35,14 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
     const record = await ctx.stores.integrations.get(id);
     return record ? { profile: spawnProfileOf(record), maxSessions: record.max_sessions ?? null } : undefined;
   };
-  const internals = createSessionManager(ctx, providers, integrationOf);
+  const agents = createAgentsCapability(ctx, (id) => providers.get(id));
+  // Built-in observers after idle detection: terminal replies, the agent detector; then the embedder's (SPEC §17).
+  const internals = createSessionManager(ctx, providers, {
+    integrationOf,
+    observers: [createTerminalReplies, agents.observer, ...(ctx.options.sessionObservers ?? [])],
+    prepareLaunch: agents.prepareLaunch,
+    forget: agents.forget,
+  });
   const stream = createStreamEndpoint(ctx, internals);
   let unsubscribe: (() => void) | null = null;
   let stopRetention: (() => void) | null = null;
@@ -44,7 +53,7 @@ export function createSessionsCapability(ctx: GatewayContext): Capability & { ma
   return {
     manager,
     healthChecks: [async () => (await internals.output?.health()) ?? null],
-    routes: [...sessionRoutes(internals), ...providers.routes],
+    routes: [...sessionRoutes(internals), ...agents.routes(internals), ...providers.routes],
     upgrades: [stream],
     async start() {
       await providers.start();

@@ -16,6 +16,7 @@ import { recoverOutput, restoredRecord } from './restore.js';
 import { shutdownSessions } from './shutdown.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RingBuffer, type BufferSlice } from './ring-buffer.js';
+import type { SessionObserverFactory } from './observer.js';
 import { LiveSession, type EndInfo } from './session.js';
 import type { SessionManager, SessionOwner } from './types.js';
 import { parseCreate } from './create-params.js';
@@ -24,6 +25,7 @@ import type { SandboxedCommand } from './sandbox/types.js';
 import { prepareScratch, type Scratch } from './scratch.js';
 import { createSessionSlots } from './slots.js';
 import { planSpawn } from './spawn-plan.js';
+import { sessionHome } from './sandbox/homes.js';
 import type { LaunchSpec } from './providers/launch.js';
 
 export type { Attachment, SessionFilter, SessionManager, SessionOwner } from './types.js';
@@ -47,11 +49,21 @@ export interface SessionManagerInternals extends SessionManager {
 /** What the manager learns about a session's integration at each spawn (SPEC §16); undefined when it is unknown. */
 export type IntegrationLookup = (integrationId: string) => Promise<{ profile: SpawnProfile; maxSessions: number | null } | undefined>;
 
-export function createSessionManager(
-  ctx: GatewayContext,
-  providers: ProviderRegistry,
-  integrationOf: IntegrationLookup = async () => undefined,
-): SessionManagerInternals {
+/**
+ * What other capabilities add to every session: the integration lookup (SPEC §16),
+ * observers of each run, and a last step of the launch (the agent hooks: extra args, env
+ * and per-session files, SPEC §17).
+ */
+export interface SessionExtensions {
+  integrationOf?: IntegrationLookup;
+  observers?: readonly SessionObserverFactory[];
+  prepareLaunch?(input: { session: LiveSession; launch: LaunchSpec; resume: boolean; home: string }): Promise<LaunchSpec>;
+  /** A session was deleted: drop what was kept for it. */
+  forget?(sessionId: string): Promise<void>;
+}
+
+export function createSessionManager(ctx: GatewayContext, providers: ProviderRegistry, extensions: SessionExtensions = {}): SessionManagerInternals {
+  const integrationOf: IntegrationLookup = extensions.integrationOf ?? (async () => undefined);
   const sessions = new Map<string, LiveSession>();
   const slots = createSessionSlots(sessions, () => ctx.options.maxLiveSessions);
   const starting = new Set<string>();
@@ -74,7 +86,13 @@ export function createSessionManager(
     ...(output
       ? { output: { record: (s: LiveSession, chunk: Buffer, offset: number) => persistence.recordOutput(s, chunk, offset), flush: (s: LiveSession) => persistence.flushOutput(s) } }
       : {}),
+    observers: extensions.observers ?? [],
   };
+  // The hooks are written for the HOME the session will run with (an integration's own, SPEC §15).
+  const prepare = async (session: LiveSession, launch: LaunchSpec, resume: boolean): Promise<LaunchSpec> =>
+    extensions.prepareLaunch
+      ? extensions.prepareLaunch({ session, launch, resume, home: await sessionHome(ctx.dataDir, session.record.integration_id) })
+      : launch;
 
   const scheduleRender = createRenderSchedule(ctx.options.limits.screenRenders);
 
@@ -165,8 +183,8 @@ export function createSessionManager(
           agent_session_id: agentSessionId,
           history: [],
         };
-        const prepared = await prepareSpawn(record, launch, false);
         const session = new LiveSession(record, deps);
+        const prepared = await prepareSpawn(record, await prepare(session, launch, false), false);
         // Stored before anything runs or is published: a failed write (503) leaves nothing behind.
         try {
           await ctx.stores.sessions.put(session.toRecord());
@@ -262,17 +280,22 @@ export function createSessionManager(
             agentSessionId: r.agent_session_id ?? randomUUID(),
             resume: true,
             ...(integration ? { profile: integration.profile } : {}),
+            ...(r.agent_session_confirmed ? { agentSessionConfirmed: true } : {}),
           },
           r.integration_id,
         );
         // The cwd is resolved and checked again: a symlink swapped since the create must not lead out of the roots.
-        const prepared = await prepareSpawn(r, launch, true);
+        const prepared = await prepareSpawn(r, await prepare(session, launch, true), true);
         let ring: RingBuffer;
         try {
           ring = await session.ringOf();
         } catch (err) {
           await prepared.scratch.remove();
           throw err;
+        }
+        if (sessions.get(id) !== session) {
+          await prepared.scratch.remove();
+          throw notFound('session');
         }
         spawn(session, prepared, launch.submitKey, ring, true);
         try {
@@ -311,6 +334,7 @@ export function createSessionManager(
       session.dispose();
       persistence.forget(id);
       await files?.finish().catch((err: unknown) => ctx.logger.warn('could not remove session output files', { session_id: id, error: err }));
+      await extensions.forget?.(id);
       return true;
     },
 

@@ -1,5 +1,6 @@
 import type { HistoryEntry, Session, SessionState, TopicName, Topics } from '@opendray/sdk/wire';
 import { isoTime } from '../clock.js';
+import type { PublishData } from '../bus/types.js';
 import type { GatewayContext } from '../context.js';
 import { conflict } from '../errors.js';
 import { createSerialQueue } from '../serial-queue.js';
@@ -9,9 +10,10 @@ import type { SessionRecord } from '../stores/types.js';
 import { DriverLease } from './driver-lease.js';
 import { OutputBatcher } from './output-batch.js';
 import { OutputCoalescer } from './output-events.js';
+import { createIdleObserver, type IdleObserver } from './idle-observer.js';
+import type { ObservedSession, SessionObserver, SessionObserverFactory } from './observer.js';
 import { RingBuffer } from './ring-buffer.js';
 import { SessionScreen } from './screen.js';
-import { screenText } from './screen-text.js';
 
 /** The topic that tells how a session ended (SPEC §16: v2's names). */
 const END_TOPIC = { ended: 'session.ended', stopped: 'session.stopped', interrupted: 'session.interrupted' } as const;
@@ -28,6 +30,8 @@ export interface EndInfo {
 /** A live observer of one session (stream viewers, embedders). Called synchronously, in order. */
 export interface SessionListener {
   data(chunk: Buffer, offset: number): void;
+  /** A stream viewer (a terminal on the other end), counted by `ObservedSession.viewers()`. */
+  viewer?: boolean;
   resize?(cols: number, rows: number): void;
   ended?(info: EndInfo): void;
   /** This listener held the driver lease (SPEC §5.5) and lost it. */
@@ -46,6 +50,8 @@ export interface SessionDeps {
    * never moves back, even after a crash).
    */
   output?: { record(session: LiveSession, chunk: Buffer, offset: number): void; flush(session: LiveSession): void };
+  /** Observers made at every spawn, after the built-in idle observer (SPEC §17). */
+  observers?: readonly SessionObserverFactory[];
 }
 
 const LIVE: ReadonlySet<SessionState> = new Set(['running', 'idle']);
@@ -71,9 +77,12 @@ export class LiveSession {
   private pty: PtyProcess | null = null;
   private readonly listeners = new Set<SessionListener>();
   private readonly output: OutputCoalescer;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private lastOutputAt = 0;
+  /** Paused by its driver (SPEC §5.5): the program waits to print; idle detection waits too. */
   private outputPaused = false;
+  /** The observers of the current run: idle detection first, then the factories' (SPEC §17). */
+  private observers: SessionObserver[] = [];
+  /** The built-in idle observer of the current run (told when a paused output resumes). */
+  private idle: IdleObserver | null = null;
   private stopAs: 'stopped' | 'interrupted' | null = null;
   private exited: Promise<void> = Promise.resolve();
   private finishExit: (() => void) | null = null;
@@ -116,8 +125,8 @@ export class LiveSession {
   /** The wire shape (SPEC §5.2): no env, agent id or history. */
   view(): Session {
     this.deps.output?.flush(this);
-    const { env: _env, agent_session_id: _agent, history: _history, ...session } = this.record;
-    return { ...session, args: [...session.args] };
+    const { env: _env, agent_session_id: _agent, agent_session_confirmed: _c, history: _history, ...session } = this.record;
+    return { ...session, args: [...session.args], agent: session.agent ?? null };
   }
 
   /** The record as persisted. */
@@ -186,8 +195,7 @@ export class LiveSession {
     this.exited = new Promise((resolve) => (this.finishExit = resolve));
     const { ended_at: _e, exit_code: _c, signal: _s, idle_since: _i, ...rest } = this.record;
     this.record = { ...rest, state: 'running', pid: pty.pid, started_at: isoTime(now), bytes_out: ring.cursor };
-    this.lastOutputAt = Date.now();
-    this.armIdle();
+    this.startObservers();
     // A late event of a previous process (after a backstop exit and a restart) is ignored.
     pty.onData((data) => {
       if (this.pty === pty) this.onData(typeof data === 'string' ? Buffer.from(data) : data);
@@ -212,6 +220,9 @@ export class LiveSession {
   write(data: string | Buffer): void {
     if (!this.pty || !this.live) throw conflict('session is not running');
     this.pty.write(data);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.input?.(bytes, at), this.deps);
   }
 
   /**
@@ -230,6 +241,8 @@ export class LiveSession {
     this.record = { ...this.record, cols, rows };
     this.screen.noteResize(this.ring?.cursor ?? this.record.bytes_out, cols, rows);
     for (const l of this.listeners) guard(() => l.resize?.(cols, rows), this.deps);
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.resize?.(cols, rows, at), this.deps);
     this.persistQuietly();
   }
 
@@ -285,6 +298,8 @@ export class LiveSession {
   /** Drops timers and listeners of a session being forgotten. */
   dispose(): void {
     this.clearTimers();
+    for (const o of this.observers) guard(() => o.ended?.({ exit_code: null, state: 'stopped', cursor: this.record.bytes_out }, this.deps.ctx.clock.now()), this.deps);
+    this.observers = [];
     this.batch.dispose();
     this.output.dispose();
     this.listeners.clear();
@@ -303,13 +318,8 @@ export class LiveSession {
     this.deps.output?.record(this, chunk, offset);
     ring.write(chunk);
     this.record.bytes_out = ring.cursor;
-    this.lastOutputAt = Date.now();
-    if (this.record.state === 'idle') {
-      const { idle_since: _i, ...rest } = this.record;
-      this.record = { ...rest, state: 'running' };
-      void this.lifecycleEvents.run(() => this.publish('session.active', { session_id: this.id }));
-    }
-    this.armIdle();
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.data?.(chunk, offset, at), this.deps);
     this.output.push(chunk, offset);
     this.batch.push(chunk, offset);
   }
@@ -341,6 +351,10 @@ export class LiveSession {
       this.reaping = reapSession(leader, this.deps.ctx.options.stopGraceMs).catch(() => undefined);
     }
     for (const l of this.listeners) guard(() => l.ended?.(info), this.deps);
+    const at = this.deps.ctx.clock.now();
+    for (const o of this.observers) guard(() => o.ended?.(info, at), this.deps);
+    this.observers = [];
+    this.idle = null;
     // stop/delete → session.stopped, an exit → session.ended, shutdown → session.interrupted
     // (SPEC §16); after an idle event still reading the screen, so the order stays true. The
     // stop (and shutdown's drain) resolves only once the end is published.
@@ -351,30 +365,30 @@ export class LiveSession {
     void this.lifecycleEvents.run(() => this.publish(END_TOPIC[state], end)).then(() => finish?.());
   }
 
-  private armIdle(): void {
-    this.idleTimer ??= setTimeout(() => this.checkIdle(), this.deps.ctx.options.idleThresholdMs);
-  }
-
-  /** One timer per session, re-armed for the remaining quiet time (SPEC §5.3: within 1 s). */
-  private checkIdle(): void {
-    this.idleTimer = null;
-    if (this.record.state !== 'running') return;
-    const threshold = this.deps.ctx.options.idleThresholdMs;
-    const quiet = Date.now() - this.lastOutputAt;
-    // Paused by its driver, the program is waiting to print, not idle.
-    if (quiet < threshold || this.outputPaused) {
-      this.idleTimer = setTimeout(() => this.checkIdle(), this.outputPaused ? 1_000 : threshold - quiet);
-      return;
+  /** Idle detection first (SPEC §5.3), then every factory's observer (SPEC §17). */
+  private startObservers(): void {
+    const { clock, options, logger } = this.deps.ctx;
+    const observed = this.observed();
+    const idle = createIdleObserver(observed, {
+      clock,
+      thresholdMs: options.idleThresholdMs,
+      isIdle: () => this.record.state === 'idle',
+      setIdle: (on) => {
+        const { idle_since: _i, ...rest } = this.record;
+        this.record = on ? { ...this.record, state: 'idle', idle_since: isoTime(clock.now()) } : { ...rest, state: 'running' };
+      },
+      isPaused: () => this.outputPaused,
+      // On the queue the end is published from, so a late idle can never follow it.
+      enqueue: (event) => void this.lifecycleEvents.run(event).catch((err: unknown) => logger.warn('session event failed', { session_id: this.id, error: err })),
+    });
+    this.idle = idle;
+    this.observers = [idle];
+    for (const factory of this.deps.observers ?? []) {
+      let o: SessionObserver | undefined;
+      guard(() => (o = factory(observed)), this.deps);
+      if (o) this.observers.push(o);
     }
-    this.record = { ...this.record, state: 'idle', idle_since: isoTime(this.deps.ctx.clock.now()) };
-    const ring = this.ring;
-    // v2 carries the visible screen (SPEC §16); the screen catches up first, in order with `active`.
-    void this.lifecycleEvents
-      .run(async () => {
-        const recent = ring ? screenText((await this.screen.snapshot(ring)).lines) : '';
-        this.publish('session.idle', { session_id: this.id, idle_for_ms: quiet, origin: this.record.origin, recent_output: recent });
-      })
-      .catch((err: unknown) => this.deps.ctx.logger.warn('session.idle failed', { error: err }));
+    idle.start();
   }
 
   private setOutputPaused(paused: boolean): void {
@@ -383,21 +397,42 @@ export class LiveSession {
     if (paused) this.pty.pause();
     else {
       this.pty.resume();
-      this.lastOutputAt = Date.now();
+      this.idle?.resumed();
     }
   }
 
+  /** What observers see of this session. */
+  private observed(): ObservedSession {
+    return {
+      id: this.id,
+      record: () => this.record,
+      view: () => this.view(),
+      clock: this.deps.ctx.clock,
+      publish: (topic, data) => this.publish(topic, data),
+      update: (patch) => {
+        this.record = { ...this.record, ...patch };
+        this.persistQuietly();
+      },
+      reply: (bytes) => {
+        if (!this.pty || !this.live) return false;
+        this.pty.write(bytes);
+        return true;
+      },
+      screen: async () => this.screen.snapshot(await this.ringOf()),
+      viewers: () => [...this.listeners].filter((l) => l.viewer).length,
+      cursor: () => this.ring?.cursor ?? this.record.bytes_out,
+    };
+  }
+
   private clearTimers(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     for (const t of this.killTimers) clearTimeout(t);
     this.killTimers = [];
   }
 
   /** Publishes a fact about this session, with who may see it (SPEC §3: the events endpoint filters on it). */
-  private publish<K extends TopicName>(topic: K, data: Topics[K]): void {
+  private publish<K extends string>(topic: K, data: PublishData<K>): void {
     const { origin, integration_id, private: hidden } = this.record;
-    this.deps.ctx.bus.publish<TopicName>(topic, data, {
+    this.deps.ctx.bus.publish(topic, data, {
       ...(integration_id ? { tenant: integration_id } : {}),
       session: { origin, ...(integration_id ? { integration_id } : {}), ...(hidden ? { private: true } : {}) },
     });

@@ -19,8 +19,8 @@ export interface SpawnPlanDeps {
  * the data dir); the session's HOME; the environment from the allow-list; the sandbox's
  * command line. Under an isolating sandbox, an integration's session must stay inside the
  * allowed roots, which default to the workspace root: its cwd is writable there. The
- * session's scratch directory (the files of its spawn profile, SPEC §16) is visible
- * inside, read-only.
+ * session's scratch directory (the files of its spawn profile, SPEC §16) and its agent
+ * hook files (SPEC §17) are visible inside, read-only.
  */
 export async function planSpawn(deps: SpawnPlanDeps, record: SessionRecord, launch: LaunchSpec, restart: boolean, scratchDir?: string): Promise<SandboxedCommand> {
   const origin = record.integration_id ? 'integration' : 'operator';
@@ -30,7 +30,9 @@ export async function planSpawn(deps: SpawnPlanDeps, record: SessionRecord, laun
   if (typeof cwd !== 'string') throw refuse(restart, `cwd${restart ? ` ${record.cwd}` : ''}: ${cwd.refused}`);
   const home = await sessionHome(deps.dataDir, record.integration_id);
   const env = sessionEnv({ home, launchEnv: launch.env });
-  return deps.sandbox.wrap({ command: launch.command, args: launch.args, env, cwd, home, origin, ...(scratchDir ? { readOnly: [scratchDir] } : {}) });
+  // Read-only inside: the spawn profile's scratch files and the agent hook files (SPEC §17).
+  const readOnly = [scratchDir, launch.filesDir].filter((dir): dir is string => dir !== undefined);
+  return deps.sandbox.wrap({ command: launch.command, args: launch.args, env, cwd, home, origin, ...(readOnly.length > 0 ? { readOnly } : {}) });
 }
 
 // A restart sends no cwd, so a cwd that no longer passes is the session's state: 409.

@@ -66,6 +66,8 @@ export interface SessionRecord extends Session {
   model?: string;
   /** The id the agent was told at spawn, for `--resume` (SPEC §5.3). */
   agent_session_id?: string;
+  /** True once the agent itself reported `agent_session_id` (from its hooks, SPEC §17). */
+  agent_session_confirmed?: boolean;
   history?: HistoryEntry[];
 }
 

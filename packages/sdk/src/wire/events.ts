@@ -1,6 +1,7 @@
 import { AnyObject, at, count, named, T, type Static, type TSchema } from './kit.js';
 import { HealthStatusSchema } from './integrations.js';
 import { ScopeSchema } from './scopes.js';
+import { AgentBlockedReason, AgentSource, AgentState, AgentTurn } from './agents.js';
 
 const sessionId = T.String({ description: 'The session' });
 const integrationId = T.String({ description: 'The integration' });
@@ -73,6 +74,18 @@ export const TOPIC_SCHEMAS = {
       origin: Origin,
       recent_output: T.String({ description: 'The visible screen text, trailing blank lines trimmed (v2\'s reply signal, SPEC §16)' }),
     }),
+  ),
+  'session.state_changed': named(
+    'SessionStateChangedEvent',
+    T.Object({ session_id: sessionId, from: AgentState, to: AgentState, source: AgentSource, reason: T.Optional(AgentBlockedReason) }, { description: 'The agent state changed (SPEC §17)' }),
+  ),
+  'session.blocked': named(
+    'SessionBlockedEvent',
+    T.Object({ session_id: sessionId, reason: AgentBlockedReason, prompt_text: T.String() }, { description: 'A dialog waits for a human (SPEC §17)' }),
+  ),
+  'session.turn_completed': named(
+    'SessionTurnCompletedEvent',
+    T.Object({ session_id: sessionId, turn: AgentTurn, text: T.String({ description: 'The final assistant message' }) }, { description: 'A turn ended (SPEC §17)' }),
   ),
   'session.active': named('SessionActiveEvent', T.Object({ session_id: sessionId }, { description: 'Output resumed after idle' })),
   'session.input': named(

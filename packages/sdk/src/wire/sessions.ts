@@ -1,3 +1,4 @@
+import { AgentStatus } from './agents.js';
 import { at, count, idOf, named, NO_CONTROL, NO_NUL, nullable, REASON, T, WELL_FORMED, type Static, withOptions } from './kit.js';
 
 export const SESSION_STATES = ['running', 'idle', 'stopped', 'ended', 'interrupted'] as const;
@@ -31,6 +32,7 @@ export const Session = named(
       signal: T.Optional(T.Union([T.String(), T.Null()])),
       idle_since: T.Optional(at('Start of the current idle period')),
       bytes_out: count('Total output bytes = the buffer cursor (SPEC §5.4)'),
+      agent: T.Optional(T.Union([AgentStatus, T.Null()], { description: 'What the agent is doing (SPEC §17); null for plain shells' })),
     },
     { description: 'A PTY session (SPEC §5.2)' },
   ),

@@ -21,8 +21,10 @@ const authType: ConfigField = {
  * providers that are agent CLIs on npm, `grok` and `opencode` (./builtin-agents.ts). Resume
  * arguments follow what each real CLI supports (docs/providers.md):
  * - claude is told the gateway's id at spawn (`--session-id`, a UUID) and resumes it (`--resume`);
- * - codex picks its own ids, so a restart resumes the newest conversation (`codex resume --last`);
- * - gemini likewise (`--resume latest`); both CLIs keep conversations per working directory.
+ * - codex and gemini pick their own ids: a restart resumes the id their hooks reported
+ *   (SPEC §17: `codex resume <id>`, `gemini --resume <id>`), else the newest conversation
+ *   (`codex resume --last`, `gemini --resume latest`); both keep conversations per directory.
+ * `agent` names the CLI whose hooks, signals and screen rules apply (SPEC §17).
  *
  * Launch policy (SPEC §15; the table in docs/security.md): `refuse_args` are the flags of
  * each CLI that run code the agent's permission checks never see (MCP servers, hooks,
@@ -49,6 +51,7 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       display_name: 'Claude Code',
       kind: 'cli',
       command: 'claude',
+      agent: 'claude',
       args: [],
       resume: { spawnArgs: ['--session-id', '{agent_session_id}'], resumeArgs: ['--resume', '{agent_session_id}'] },
       submit_key: '\r',
@@ -86,8 +89,9 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       display_name: 'Codex',
       kind: 'cli',
       command: 'codex',
+      agent: 'codex',
       args: [],
-      resume: { resumeArgs: ['resume', '--last'], prepend: true },
+      resume: { resumeArgs: ['resume', '{agent_session_id}'], fallbackArgs: ['resume', '--last'], prepend: true },
       submit_key: '\r',
       config_schema: {
         model,
@@ -140,8 +144,9 @@ export function builtinManifests(env: NodeJS.ProcessEnv = process.env): Provider
       display_name: 'Gemini CLI',
       kind: 'cli',
       command: 'gemini',
+      agent: 'gemini',
       args: [],
-      resume: { resumeArgs: ['--resume', 'latest'] },
+      resume: { resumeArgs: ['--resume', '{agent_session_id}'], fallbackArgs: ['--resume', 'latest'] },
       submit_key: '\r',
       config_schema: {
         model,

@@ -18,6 +18,8 @@ export interface LaunchRequest {
   resume: boolean;
   /** The creating integration's spawn profile (SPEC §16); absent for the operator's sessions. */
   profile?: SpawnProfile;
+  /** The agent itself reported `agentSessionId` (SPEC §17); else a manifest's `fallbackArgs` resume. */
+  agentSessionConfirmed?: boolean;
 }
 
 /** The command line and environment a PTY is spawned with. */
@@ -31,6 +33,11 @@ export interface LaunchSpec {
    * directory before the spawn; `{scratch_dir}` in `args` and `env` names that directory.
    */
   files: Array<{ name: string; content: string }>;
+  /**
+   * A directory of files written for this session alone (agent hook settings, SPEC §17);
+   * a sandbox must make it readable (read-only) inside the session.
+   */
+  filesDir?: string;
 }
 
 const MAX_ARGS = 64;
@@ -71,7 +78,8 @@ export function buildLaunch(manifest: ProviderManifest, stored: StoredConfig, co
   const extra = manifest.config_args ? ((config[manifest.config_args] as string[] | undefined) ?? []) : [];
 
   const spec = manifest.resume;
-  const resumeArgs = (spec ? (req.resume ? spec.resumeArgs : (spec.spawnArgs ?? [])) : []).map((a) =>
+  const onResume = spec?.fallbackArgs && !req.agentSessionConfirmed ? spec.fallbackArgs : spec?.resumeArgs;
+  const resumeArgs = (spec ? (req.resume ? onResume! : (spec.spawnArgs ?? [])) : []).map((a) =>
     a.replace(PLACEHOLDER, req.agentSessionId),
   );
   const args = spec?.prepend

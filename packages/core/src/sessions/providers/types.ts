@@ -1,3 +1,5 @@
+import type { AgentKind } from '@opendray/sdk/wire';
+
 /** A JSON-schema-like description of one provider config field (SPEC §5.1). */
 export interface ConfigField {
   /** `string[]` is a list of strings, e.g. extra command-line arguments. */
@@ -28,6 +30,11 @@ export interface ResumeSpec {
   spawnArgs?: string[];
   /** Arguments on restart, e.g. `['--resume', '{agent_session_id}']`. */
   resumeArgs: string[];
+  /**
+   * Arguments on restart while the agent never reported its own session id (no hooks ran),
+   * e.g. codex `['resume', '--last']`. @default resumeArgs
+   */
+  fallbackArgs?: string[];
   /**
    * Put the spawn/resume arguments right after the command, before every other argument
    * (a sub-command such as `codex resume --last`). @default false (after the config flags)
@@ -67,6 +74,11 @@ export interface ProviderManifest {
   refuse_args?: string[];
   /** Request `env` names refused beyond the common list (`PREFIX_*`, `*_SUFFIX` or exact). */
   refuse_env?: string[];
+  /**
+   * The agent CLI this provider runs (SPEC §17): its hooks, terminal signals, screen rules,
+   * submit rule and resume arguments apply. A wrapper script around `claude` declares `"claude"`.
+   */
+  agent?: AgentKind;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { validatePolicyFields } from './policy-fields.js';
+import type { AgentKind } from '@opendray/sdk/wire';
 import type { ConfigField, ProviderDefinition, ProviderManifest } from './types.js';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -9,6 +10,7 @@ const MAX_ARGS = 256;
 const MAX_STRING = 4096;
 /** Reserved: `enabled` and `command` are set through the same PATCH as the config (docs/providers.md). */
 const RESERVED_KEYS = new Set(['enabled', 'command']);
+const AGENTS: readonly AgentKind[] = ['claude', 'codex', 'gemini'];
 
 /**
  * The effective provider list: the built-ins, with the operator's definitions merged over
@@ -32,15 +34,18 @@ export function mergeProviderDefinitions(
     if (seen.has(def.id)) throw new TypeError(`${at}.id: "${def.id}" is defined twice`);
     seen.add(def.id);
     const base = byId.get(def.id);
-    const merged = base ? { ...base, ...stripUndefined(def) } : withDefaults(def);
+    const merged = base ? { ...base, ...stripUndefined(def) } : withDefaults(def, byId);
     byId.set(def.id, validateManifest(merged, `${at}`));
   });
   return [...byId.values()];
 }
 
-function withDefaults(def: ProviderDefinition): Partial<ProviderManifest> {
+function withDefaults(def: ProviderDefinition, known: ReadonlyMap<string, ProviderManifest>): Partial<ProviderManifest> {
   const kind = def.kind ?? 'cli';
+  // A provider that declares an agent inherits that agent's submit and resume rules (SPEC §17).
+  const agent = typeof def.agent === 'string' ? builtinAgent(def.agent, known) : undefined;
   return {
+    ...(agent ? { submit_key: agent.submit_key, ...(agent.resume ? { resume: agent.resume } : {}) } : {}),
     display_name: def.id,
     kind,
     args: [],
@@ -98,6 +103,8 @@ export function validateManifest(m: Partial<ProviderManifest>, at: string): Prov
   if (m.version_args !== undefined) checkStrings(m.version_args, 'version_args', fail);
   if (m.enabled !== undefined && typeof m.enabled !== 'boolean') fail('enabled', 'must be a boolean');
   validatePolicyFields(m, schema, fail);
+  if (m.agent !== undefined && !AGENTS.includes(m.agent)) fail('agent', `must be one of ${AGENTS.join(', ')}`);
+  if (m.resume?.fallbackArgs !== undefined) checkStrings(m.resume.fallbackArgs, 'resume.fallbackArgs', fail);
   return m as ProviderManifest;
 }
 
@@ -127,6 +134,11 @@ function checkStrings(value: unknown, field: string, fail: (field: string, why: 
   (value as unknown[]).forEach((s, i) => {
     if (typeof s !== 'string' || s.length > MAX_STRING || s.includes('\0')) fail(`${field}[${i}]`, 'must be a string');
   });
+}
+
+function builtinAgent(kind: string, known: ReadonlyMap<string, ProviderManifest>): ProviderManifest | undefined {
+  const m = known.get(kind);
+  return m?.agent === kind ? m : undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
