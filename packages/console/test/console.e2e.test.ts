@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -173,6 +173,50 @@ describe('the console page', () => {
     await page.close();
   });
 
+  it('pastes into the terminal (bracketed, as agent TUIs want) and copies a selection with Ctrl+Shift+C', async () => {
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serve.url });
+    const page = await newPage();
+    await openShell(page, 'clipboard');
+    await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((8*8))'));
+    await page.getByRole('button', { name: 'Paste' }).click();
+    await waitForTerminalLine(page, /echo pasted-\$\(\(8\*8\)\)$/);
+    await page.click('.terminal');
+    await page.keyboard.press('Enter');
+    await waitForTerminalLine(page, /^pasted-64$/);
+    const row = page.locator('.terminal .xterm-rows > div', { hasText: /^pasted-64\s*$/ });
+    const box = (await row.boundingBox())!;
+    await page.mouse.dblclick(box.x + 12, box.y + box.height / 2);
+    await page.keyboard.press('Control+Shift+C');
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('pasted-64');
+    await page.close();
+  });
+
+  it('stops, restarts and deletes a session, and downloads its buffer', async () => {
+    const page = await newPage();
+    const id = await openShell(page, 'lifecycle');
+    await typeLine(page, 'echo kept-$((2*21))');
+    await waitForTerminalLine(page, /^kept-42$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download buffer' }).click()]);
+    expect(download.suggestedFilename()).toBe(`lifecycle-${id}.log`);
+    const saved = await readFile((await download.path())!, 'utf8');
+    expect(saved).toContain('kept-42');
+
+    await page.getByRole('button', { name: 'Stop session' }).click();
+    await waitForTerminalLine(page, /^\[process ended/);
+    await expect.poll(() => page.locator('.session-meta .badge').textContent(), { timeout: 20_000 }).toMatch(/stopped|ended/);
+    await page.getByRole('button', { name: 'Start session' }).click();
+    await expect.poll(() => page.locator('.session-meta .badge').textContent(), { timeout: 20_000 }).toBe('running');
+    await typeLine(page, 'echo again-$((6*6))');
+    await waitForTerminalLine(page, /^again-36$/);
+
+    await page.getByRole('button', { name: 'Delete session' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/#\/sessions$/);
+    expect(await page.locator(`a[href="#/sessions/${id}"]`).count()).toBe(0);
+    expect(await api.getSession(id).then(() => 200, (e: { status: number }) => e.status)).toBe(404);
+    await page.close();
+  });
+
   it('a read-only viewer cannot type into the session', async () => {
     const page = await newPage();
     const id = await openShell(page, 'readonly');
@@ -273,34 +317,37 @@ describe('the console page', () => {
     await page.close();
   });
 
-  it('looks right in the dark theme and on a narrow screen', async () => {
+  it('looks right in the dark theme and on a narrow screen, and works from the keyboard', async () => {
+    const { id } = await api.createSession({ provider_id: 'shell', name: 'dark-and-narrow' });
+    await api.sendInput(id, 'printf "\\033[1;35mopendray\\033[0m \\033[32mok\\033[0m\\n"\n');
     const page = await newPage();
     await signIn(page, serve.url);
     await page.waitForSelector('.table');
     // Keyboard: a view takes focus when it opens; Tab reaches its action, Enter opens the
     // dialog with focus inside it, Escape closes it and gives focus back.
-    await page.reload();
-    await page.waitForSelector('.table');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    const focused = (): Promise<string> => page.evaluate(() => (document.activeElement?.id || document.activeElement?.textContent) ?? '');
+    await page.getByRole('link', { name: 'Integrations', exact: true }).click();
+    await expect.poll(focused).toBe('main');
+    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+    await expect.poll(focused).toBe('main');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New session');
+    expect(await focused()).toBe('New session');
     await page.keyboard.press('Enter');
     await page.waitForSelector('dialog[open]');
     expect(await page.evaluate(() => Boolean(document.activeElement?.closest('dialog')))).toBe(true);
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog', { state: 'detached' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New session');
+    expect(await focused()).toBe('New session');
     while ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') {
       await page.getByRole('button', { name: /Change theme/ }).click();
     }
     await screenshot(page, 'sessions-dark');
-    const id = (await api.listSessions({ state: 'running' }))[0]!.id;
     await page.goto(`${serve.url}/#/sessions/${id}`);
     await page.waitForSelector('.terminal .xterm-rows');
     await waitForTerminalLine(page, /\S/);
     await screenshot(page, 'session-dark');
     await page.getByRole('link', { name: 'Integrations' }).click();
-    await page.waitForSelector('text=ci-bot');
+    await page.waitForSelector('.page-head');
     await screenshot(page, 'integrations-dark');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Sessions', exact: true }).click();

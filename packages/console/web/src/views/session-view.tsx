@@ -16,7 +16,7 @@ import { LiveTerminal, type TerminalControls, type TerminalStatus } from './term
 
 /** One session: its live terminal, its controls and, for agents, the agent panel. */
 export function SessionView({ id }: { id: string }): JSX.Element {
-  const { sessions, integrations, notes, loaded } = useObservable(live);
+  const { sessions, integrations, notes } = useObservable(live);
   const session = sessions.get(id);
   const [readOnly, setReadOnly] = useState(false);
   const [status, setStatus] = useState<TerminalStatus>({ kind: 'connecting' });
@@ -26,18 +26,19 @@ export function SessionView({ id }: { id: string }): JSX.Element {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const controls = useRef<TerminalControls | null>(null);
 
+  const [missing, setMissing] = useState(false);
+
+  // The terminal attaches at once; the session's JSON arrives alongside (one round trip less to the first frame).
   useEffect(() => {
-    void refreshSession(id);
+    void refreshSession(id).then(() => setMissing(!live.get().sessions.has(id)));
   }, [id]);
 
-  if (!session) {
-    return loaded ? (
+  if (missing && !session) {
+    return (
       <Empty title="No such session">
         <p>It was deleted, or never existed.</p>
         <a class="btn btn-default" href="#/sessions">Back to sessions</a>
       </Empty>
-    ) : (
-      <p class="muted pad">Loading…</p>
     );
   }
 
@@ -64,7 +65,7 @@ export function SessionView({ id }: { id: string }): JSX.Element {
       const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
       const a = document.createElement('a');
       a.href = url;
-      a.download = `${(session.name || id).replace(/[^\w.-]+/g, '_')}-${id}.log`;
+      a.download = `${(session?.name || id).replace(/[^\w.-]+/g, '_')}-${id}.log`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     });
@@ -79,8 +80,8 @@ export function SessionView({ id }: { id: string }): JSX.Element {
     controls.current?.focus();
   };
 
-  const running = isLive(session);
-  const agentShown = hasAgent(session);
+  const running = session ? isLive(session) : false;
+  const agentShown = session ? hasAgent(session) : false;
   return (
     <section class={`session ${agentShown ? 'session-with-agent' : ''}`} aria-labelledby="session-title">
       <div class="session-head">
@@ -88,15 +89,19 @@ export function SessionView({ id }: { id: string }): JSX.Element {
           <Icon name="back" />
         </a>
         <div class="session-title">
-          <h1 id="session-title">{session.name || session.id}</h1>
-          <p class="session-meta">
-            <StateBadge state={session.state} />
-            <span>{session.provider_id}</span>
-            <span>{ownerOf(session, integrations)}</span>
-            <span class="mono" title={session.cwd}>{shortPath(session.cwd)}</span>
-            <span title="Output so far">{formatBytes(Math.max(session.bytes_out, cursor))}</span>
-            {status.kind === 'live' ? <span class="mono">{status.cols}×{status.rows}</span> : null}
-          </p>
+          <h1 id="session-title">{session ? session.name || session.id : id}</h1>
+          {session ? (
+            <p class="session-meta">
+              <StateBadge state={session.state} />
+              <span>{session.provider_id}</span>
+              <span>{ownerOf(session, integrations)}</span>
+              <span class="mono" title={session.cwd}>{shortPath(session.cwd)}</span>
+              <span title="Output so far">{formatBytes(Math.max(session.bytes_out, cursor))}</span>
+              {status.kind === 'live' ? <span class="mono">{status.cols}×{status.rows}</span> : null}
+            </p>
+          ) : (
+            <p class="session-meta muted">Loading…</p>
+          )}
         </div>
         <div class="toolbar" role="toolbar" aria-label="Session actions">
           <label class="switch" title="Watch without typing or resizing">
@@ -107,7 +112,7 @@ export function SessionView({ id }: { id: string }): JSX.Element {
           <Button icon="copy" variant="ghost" onClick={copy} aria-label="Copy selection" title="Copy selection (Ctrl+Shift+C)"><span class="hide-narrow">Copy</span></Button>
           <Button icon="clipboard" variant="ghost" onClick={paste} disabled={readOnly || !running} aria-label="Paste" title="Paste (Ctrl+V)"><span class="hide-narrow">Paste</span></Button>
           <Button icon="download" variant="ghost" onClick={download} busy={busy === 'download'} aria-label="Download buffer" title="Download the output buffer"><span class="hide-narrow">Buffer</span></Button>
-          {running ? (
+          {!session ? null : running ? (
             <Button icon="stop" onClick={stop} busy={busy === 'stop'} aria-label="Stop session"><span class="hide-narrow">Stop</span></Button>
           ) : (
             <Button icon="play" onClick={start} busy={busy === 'start'} aria-label="Start session"><span class="hide-narrow">Start</span></Button>
@@ -124,7 +129,7 @@ export function SessionView({ id }: { id: string }): JSX.Element {
         <div class="terminal-frame">
           <LiveTerminal key={`${id}:${generation}`} sessionId={id} readOnly={readOnly} onStatus={setStatus} onCursor={setCursor} controls={controls} />
         </div>
-        {agentShown ? <AgentPanel session={session} notes={notes.get(id)} /> : null}
+        {session && hasAgent(session) ? <AgentPanel session={session} notes={notes.get(id)} /> : null}
       </div>
       {confirmDelete ? (
         <ConfirmDialog
@@ -139,7 +144,7 @@ export function SessionView({ id }: { id: string }): JSX.Element {
           }}
         >
           <p>
-            <strong>{session.name || session.id}</strong> will be stopped if it runs, and its output buffer is gone for good.
+            <strong>{session?.name || id}</strong> will be stopped if it runs, and its output buffer is gone for good.
           </p>
         </ConfirmDialog>
       ) : null}
