@@ -30,7 +30,7 @@ export function terminalText(page: Page): Promise<string> {
 }
 
 /** Resolves once the terminal shows a line matching `line` (anchored per line). */
-export async function waitForTerminalLine(page: Page, line: RegExp, timeoutMs = 20_000): Promise<string> {
+export async function waitForTerminalLine(page: Page, line: RegExp, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await terminalText(page);
