@@ -91,6 +91,33 @@ describe('the console page', () => {
     await page.close();
   });
 
+  it('disables, re-enables, edits the scopes of and deletes an integration', async () => {
+    const { integration } = await rig.api.createIntegration({ name: 'editable', scopes: ['session:read'] });
+    const page = await rig.newPage();
+    await signIn(page, rig.serve.url);
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    const row = page.locator('tr', { hasText: 'editable' });
+    await row.locator('label.switch').click();
+    await expect.poll(async () => (await rig.api.getIntegration(integration.id)).enabled, { timeout: 20_000 }).toBe(false);
+    await row.locator('label.switch').click();
+    await expect.poll(async () => (await rig.api.getIntegration(integration.id)).enabled, { timeout: 20_000 }).toBe(true);
+
+    await page.getByRole('button', { name: 'Edit editable' }).click();
+    await page.getByRole('checkbox', { name: /session:input/ }).check();
+    await page.fill('#edit-topics', 'session.*, integration.*');
+    await screenshot(page, 'integration-edit');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForSelector('dialog', { state: 'detached' });
+    expect((await rig.api.getIntegration(integration.id)).scopes).toEqual(['session:read', 'session:input', 'event:subscribe:session.*', 'event:subscribe:integration.*']);
+    await row.locator('.chip', { hasText: 'session:input' }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete editable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete integration' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(await rig.api.getIntegration(integration.id).then(() => 200, (e: { status: number }) => e.status)).toBe(404);
+    await page.close();
+  });
+
   it('renders an injection attempt in a session name as text', async () => {
     const name = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
     const session = await rig.api.createSession({ provider_id: 'shell', name });
