@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShell, expectOnlyGatewayTraffic, openShell, startConsoleRig, type ConsoleRig } from './support/rig.js';
+import { startTcpRelay, type TcpRelay } from './support/tcp-proxy.js';
 import { screenshot, signIn, terminalText, typeLine, waitForTerminalLine } from './support/console.js';
 
 /**
@@ -12,7 +13,11 @@ let rig: ConsoleRig;
 beforeAll(async () => {
   rig = await startConsoleRig();
 });
-afterAll(() => rig?.close());
+let relay: TcpRelay | undefined;
+afterAll(async () => {
+  await relay?.close();
+  await rig?.close();
+});
 
 describe('the console terminal', () => {
   it('signs in, creates a shell session and runs a command typed in the terminal', async () => {
@@ -112,6 +117,24 @@ describe('the console terminal', () => {
     await page.close();
   });
 
+  it('resumes after a network drop: what was printed meanwhile shows up once, nothing twice', async () => {
+    relay = await startTcpRelay(rig.serve.url);
+    const page = await rig.newPage();
+    await signIn(page, relay.url);
+    const id = await createShell(page, 'network-drop');
+    await typeLine(page, 'echo before-$((1+1))');
+    await waitForTerminalLine(page, /^before-2$/);
+    expect(relay.cut()).toBeGreaterThan(0); // the terminal's and the events sockets, mid-flight
+    await rig.api.sendInput(id, 'echo during-$((2+2))\n');
+    const text = await waitForTerminalLine(page, /^during-4$/);
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l === 'before-2')).toHaveLength(1);
+    expect(lines.filter((l) => l === 'during-4')).toHaveLength(1);
+    await typeLine(page, 'echo after-$((3+3))');
+    await waitForTerminalLine(page, /^after-6$/);
+    await page.close();
+  });
+
   it('a read-only viewer cannot type into the session', async () => {
     const page = await rig.newPage();
     const id = await openShell(rig, page, 'readonly');
@@ -158,6 +181,6 @@ describe('the console terminal', () => {
   });
 
   it('made no request to any host but the gateway, used tickets for every socket, broke no CSP', () => {
-    expectOnlyGatewayTraffic(rig);
+    expectOnlyGatewayTraffic(rig, relay ? [relay.url] : []);
   });
 });

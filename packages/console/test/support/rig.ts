@@ -69,13 +69,16 @@ export async function startConsoleRig(): Promise<ConsoleRig> {
   };
 }
 
-/** Every request went to the gateway, every socket used a ticket (never a token), no CSP violation. */
-export function expectOnlyGatewayTraffic(rig: ConsoleRig): void {
-  const gateway = new URL(rig.serve.url);
+/**
+ * Every request went to the gateway (or `alsoGateway`: the gateway seen through a relay),
+ * every socket used a ticket (never a token), and no page reported a CSP violation.
+ */
+export function expectOnlyGatewayTraffic(rig: ConsoleRig, alsoGateway: string[] = []): void {
+  const hosts = [rig.serve.url, ...alsoGateway].map((u) => new URL(u).host);
   expect(rig.requests.length).toBeGreaterThan(10);
   for (const url of rig.requests) {
     const u = new URL(url);
-    expect(u.host, url).toBe(gateway.host);
+    expect(hosts, url).toContain(u.host);
     expect(['http:', 'ws:'], url).toContain(u.protocol);
   }
   const sockets = rig.requests.filter((u) => u.startsWith('ws:'));
