@@ -65,7 +65,7 @@ export default async function ({ log }) {
     return [{ name: 'web console', figure: 'skipped', baseline: `no Chromium at ${CHROMIUM} (apt-get install chromium)`, ratio: '', target: '' }];
   }
   const dir = await mkdtemp(join(tmpdir(), 'opendray-bench-console-'));
-  const env = { OPENDRAY_ADMIN_USER: ADMIN.username, OPENDRAY_ADMIN_PASSWORD: ADMIN.password, OPENDRAY_WORKSPACE: dir, OPENDRAY_LOG_LEVEL: 'error' };
+  const env = { SHELL: '/bin/sh', OPENDRAY_ADMIN_USER: ADMIN.username, OPENDRAY_ADMIN_PASSWORD: ADMIN.password, OPENDRAY_WORKSPACE: dir, OPENDRAY_LOG_LEVEL: 'error' };
   const gateway = await spawnUntil([CLI, 'serve', '--port', '0', '--data-dir', join(dir, 'data')], /listening on (http:\/\/\S+)/, env);
   const url = gateway.match;
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });

@@ -88,6 +88,17 @@ describe('the console terminal', () => {
     await page.mouse.dblclick(box.x + 12, box.y + box.height / 2);
     await page.keyboard.press('Control+Shift+C');
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('pasted-64');
+    // A program that enabled bracketed paste (as agent TUIs do) gets the paste wrapped in markers.
+    await typeLine(page, "printf '\\033[?2004h'; cat -v");
+    await page.evaluate(() => navigator.clipboard.writeText('two\nlines'));
+    await page.getByRole('button', { name: 'Paste' }).click();
+    // The terminal echoes what cat -v reads: the start marker, then the text (a newline in a
+    // paste arrives as Enter, so the first line is read at once), then the end marker.
+    await waitForTerminalLine(page, /^\^\[\[200~two$/);
+    await page.click('.terminal');
+    await page.keyboard.press('Enter');
+    await waitForTerminalLine(page, /^lines\^\[\[201~$/);
+    await page.keyboard.press('Control+C');
     await page.close();
   });
 
