@@ -84,7 +84,7 @@ function apply(frame: EventFrame): void {
   const sessionId = typeof data.session_id === 'string' ? data.session_id : null;
   const integrationId = typeof data.integration_id === 'string' ? data.integration_id : null;
   if (frame.topic.startsWith('session.') && sessionId) {
-    noteAgent(frame, sessionId, data);
+    noteAgent({ topic: frame.topic, ts: frame.ts }, sessionId, data);
     void refreshSession(sessionId);
   } else if (frame.topic.startsWith('integration.') && integrationId) {
     if (frame.topic === 'integration.deregistered') forgetIntegration(integrationId);
@@ -92,7 +92,8 @@ function apply(frame: EventFrame): void {
   }
 }
 
-function noteAgent(frame: EventFrame, id: string, data: Record<string, unknown>): void {
+/** SPEC §17's agent topics come with issue #14; until the SDK's topic map has them, a topic is a string here. */
+function noteAgent(frame: { topic: string; ts: string }, id: string, data: Record<string, unknown>): void {
   const notes = new Map(live.get().notes);
   const current = notes.get(id) ?? {};
   if (frame.topic === 'session.turn_completed' && typeof data.text === 'string') {
