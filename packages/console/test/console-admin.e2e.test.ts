@@ -176,6 +176,8 @@ describe('the console page', () => {
     await expect.poll(focused).toBe('main');
     await page.getByRole('link', { name: 'Sessions', exact: true }).click();
     await expect.poll(focused).toBe('main');
+    await page.waitForSelector('.table');
+    await page.locator('#main').focus(); // the list may re-render as it loads; Tab from the landmark
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('New session');
     await page.keyboard.press('Enter');
