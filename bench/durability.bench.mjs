@@ -9,7 +9,7 @@
 //    `outputDir` set (as `opendray serve` runs) next to the same gateway without it.
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createGateway } from '@opendray/core';
 import WebSocket from 'ws';
@@ -268,16 +268,19 @@ async function outputLoss(dir, log) {
 const FLOOD_MB = Number(process.env.DURABILITY_BENCH_MB ?? 100);
 
 async function catSeconds(g, file) {
-  const session = await g.api('/sessions', { provider_id: 'sh', args: ['-c', `read go; cat ${file}`] });
+  // Read from the session's cwd: a sandboxed session sees its cwd, not the host's /tmp.
+  const session = await g.api('/sessions', { provider_id: 'sh', cwd: dirname(file), args: ['-c', `read go; cat ${basename(file)}`] });
   const ws = new WebSocket(g.wsUrl(session.id), { headers: { authorization: `Bearer ${TOKEN_STREAM}` }, perMessageDeflate: false });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
   let start = 0;
+  let bytes = 0;
   const done = new Promise((resolve) => {
     ws.on('message', (data, isBinary) => {
-      if (!isBinary && JSON.parse(data.toString()).type === 'ended') resolve((performance.now() - start) / 1000);
+      if (isBinary) bytes += data.length;
+      else if (JSON.parse(data.toString()).type === 'ended') resolve((performance.now() - start) / 1000);
     });
   });
   await new Promise((r) => setTimeout(r, 100));
@@ -285,6 +288,8 @@ async function catSeconds(g, file) {
   ws.send('go\n');
   const seconds = await done;
   ws.close();
+  // A `cat` that printed an error instead of the file is not a throughput figure.
+  if (bytes < FLOOD_MB << 20) throw new Error(`the session printed ${bytes} bytes of a ${FLOOD_MB} MB payload`);
   return seconds;
 }
 

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { fmt, median, percentile } from './lib/stats.mjs';
@@ -149,7 +149,8 @@ async function startBuiltinViewer(url) {
 
 /** One `cat` read by the flow-controlled driver (and optionally a built-in-WebSocket viewer). */
 async function gatewaySeconds(g, file, { viewer = false } = {}) {
-  const session = await g.api('/sessions', { provider_id: 'sh', args: ['-c', `read go; cat ${file}`] });
+  // The payload is read from the session's cwd: a sandboxed session sees its cwd, not the host's /tmp.
+  const session = await g.api('/sessions', { provider_id: 'sh', cwd: dirname(file), args: ['-c', `read go; cat ${basename(file)}`] });
   const ws = await openWs(`${g.wsUrl(session.id)}?flow=ack`);
   const watcher = viewer ? await startBuiltinViewer(g.wsUrl(session.id)) : null;
   let bytes = 0;
@@ -168,6 +169,9 @@ async function gatewaySeconds(g, file, { viewer = false } = {}) {
   const cpu = (await g.cpu()) - cpu0;
   ws.close();
   const { bytes_out: cursor } = await g.api(`/sessions/${session.id}`);
+  // A `cat` that printed an error instead of the file is not a throughput figure.
+  const expected = (await stat(file)).size;
+  if (bytes < expected) throw new Error(`the session printed ${bytes} bytes of a ${expected}-byte payload`);
   return { seconds, bytes, cursor, cpu, viewer: watcher ? await watcher.done : null };
 }
 

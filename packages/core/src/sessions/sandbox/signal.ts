@@ -21,7 +21,7 @@ export function signalSandbox(bwrap: string, pid: number, signals: readonly Node
       send(pid, signal);
       continue;
     }
-    for (const member of membersOf(ns)) if (member !== init) send(member, signal);
+    for (const member of membersOf(init, ns)) if (member !== init) send(member, signal);
   }
   return true;
 }
@@ -49,7 +49,52 @@ function executableOf(pid: number): string | undefined {
   }
 }
 
-function membersOf(ns: string): number[] {
+/**
+ * The processes of the sandbox's PID namespace: the descendants of its init. Inside a PID
+ * namespace an orphan (a `setsid` daemon whose parent left) is adopted by that init, so
+ * the tree is the whole namespace — walked through `/proc/<pid>/task/<tid>/children`,
+ * O(members), not a scan of every process on the machine per session (a shutdown stops
+ * them all). Without that file (a kernel without CONFIG_PROC_CHILDREN), /proc is scanned.
+ */
+function membersOf(init: number, ns: string): number[] {
+  const members: number[] = [];
+  const queue = [init];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    members.push(pid);
+    const children = childrenOf(pid);
+    if (children === undefined) return scanNamespace(ns);
+    queue.push(...children);
+  }
+  return members;
+}
+
+/** Every child of every thread of `pid`; undefined when /proc cannot tell. */
+function childrenOf(pid: number): number[] | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone meanwhile
+  }
+  const out: number[] = [];
+  for (const tid of tasks) {
+    let listed: string;
+    try {
+      listed = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && tid === String(pid)) return undefined;
+      continue;
+    }
+    for (const c of listed.trim().split(' ')) if (c) out.push(Number(c));
+  }
+  return out;
+}
+
+function scanNamespace(ns: string): number[] {
   return numericEntries()
     .filter((entry) => pidNamespace(Number(entry)) === ns)
     .map(Number);
