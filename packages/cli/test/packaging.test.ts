@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['sdk', 'core', 'cli'] as const;
+const PACKAGES = ['sdk', 'core', 'console', 'cli'] as const;
 const BUILTINS = new Set(builtinModules);
 
 async function* jsFiles(dir: string): AsyncGenerator<string> {
@@ -54,7 +54,7 @@ describe('packaging', () => {
   });
 
   it(
-    'npm pack of sdk, core and cli installs into a fresh project (no workspace links) that runs the gateway, the CLI and the SDK',
+    'npm pack of sdk, core, console and cli installs into a fresh project (no workspace links) that runs the gateway with its console, the CLI and the SDK',
     async () => {
       const work = await mkdtemp(join(tmpdir(), 'opendray-pack-'));
       try {
@@ -71,18 +71,23 @@ describe('packaging', () => {
         await writeFile(
           join(app, 'check.mjs'),
           `import { createGateway } from '@opendray/core';
+import { createConsoleHandler } from '@opendray/console';
 import { OpendrayClient } from '@opendray/sdk';
-const gateway = await createGateway({ auth: { adminToken: 'pack-check-token-0123456789' }, bcryptCost: 4 });
+const gateway = await createGateway({ auth: { adminToken: 'pack-check-token-0123456789' }, bcryptCost: 4, fallback: createConsoleHandler() });
 const { url } = await gateway.listen(0, '127.0.0.1');
 const client = new OpendrayClient({ baseUrl: url, token: 'pack-check-token-0123456789' });
 const me = await client.me();
 const providers = await client.listProviders();
+const page = await (await fetch(url + '/')).text();
+const script = /src="(\\/assets\\/app-[^"]+\\.js)"/.exec(page);
+const asset = script ? (await fetch(url + script[1])).status : 0;
 await gateway.close();
-console.log(JSON.stringify({ kind: me.kind, shell: providers.some((p) => p.id === 'shell') }));
+console.log(JSON.stringify({ kind: me.kind, shell: providers.some((p) => p.id === 'shell'), console: asset }));
 `,
         );
         const check = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 60_000 });
-        expect(JSON.parse(check.stdout)).toEqual({ kind: 'admin', shell: true });
+        // The console's built page ships in its package: the page and its bundle are served.
+        expect(JSON.parse(check.stdout)).toEqual({ kind: 'admin', shell: true, console: 200 });
         const version = await run(join(app, 'node_modules', '.bin', 'opendray'), ['--version'], { cwd: app });
         const cliVersion = JSON.parse(await readFile(join(REPO, 'packages', 'cli', 'package.json'), 'utf8')).version as string;
         expect(version.stdout.trim()).toBe(cliVersion);

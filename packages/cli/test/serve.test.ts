@@ -123,4 +123,24 @@ describe('opendray serve', () => {
       blocker.close();
     }
   });
+
+  it('serves the web console at / (the API stays under /api/v1), or not with --no-console', async () => {
+    serve = await startServe(['--port', '0', '--data-dir', join(dir, 'data')]);
+    expect(serve.stdout()).toContain(`Console: ${serve.url}/`);
+    const page = await fetch(`${serve.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await page.text()).toMatch(/<script type="module" src="\/assets\/app-[A-Z0-9]+\.js"><\/script>/);
+    expect((await fetch(`${serve.url}/api/v1/health`)).status).toBe(200);
+    const unknown = await fetch(`${serve.url}/api/v1/nope`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-security-policy')).toBeNull();
+    await serve.stop('SIGKILL');
+
+    serve = await startServe(['--port', '0', '--data-dir', join(dir, 'data'), '--no-console']);
+    expect(serve.stdout()).not.toContain('Console:');
+    expect((await fetch(`${serve.url}/`)).status).toBe(404);
+    expect((await fetch(`${serve.url}/api/v1/health`)).status).toBe(200);
+  });
 });

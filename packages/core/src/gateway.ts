@@ -7,6 +7,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { adminTokenCredential } from './auth/credential.js';
 import { createRateLimiter } from './auth/rate-limit.js';
 import { createVerificationGate } from './auth/verification-gate.js';
+import { createWsTickets } from './auth/ws-tickets.js';
 import { createLocalBus } from './bus/local-bus.js';
 import type { EventBus } from './bus/types.js';
 import { createCallLog } from './calllog/call-log.js';
@@ -129,15 +130,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       loginFailures: createRateLimiter({ clock, name: 'auth.loginRateLimit', ...(opts.auth?.loginRateLimit ?? { max: 10, windowMs: 900_000 }) }),
       gate,
       clock,
-      // A logged-out token's sockets close at once (SPEC §2.2 live revocation).
-      onTokenRevoked: (digest) => ctx.connections.revokeCredential(adminTokenCredential(digest), 'logged out'),
+      // A logged-out token's sockets close at once (SPEC §2.2 live revocation), and its unused WebSocket tickets die.
+      onTokenRevoked: (digest) => {
+        tickets.revokeFor(digest);
+        ctx.connections.revokeCredential(adminTokenCredential(digest), 'logged out');
+      },
     });
+    const tickets = createWsTickets({ clock, credentialLive: (p) => admin.isLive(p) });
     const sessions = createSessionsCapability(ctx);
     const capabilities: Capability[] = [
       {
         routes: [
           ...healthRoutes({ checks: [storageHealthCheck(keyv), ...sessions.healthChecks], version: opts.version, startedAt: clock.now(), now: () => clock.now() }),
-          ...authRoutes(admin),
+          ...authRoutes(admin, tickets),
         ],
       },
       createIntegrationsCapability(ctx),
@@ -180,6 +185,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const dispatchUpgrade = createUpgradeDispatcher(upgrades, {
       basePath: BASE_PATH,
       authenticator,
+      tickets,
       logger,
       onRejected: recordRejectedUpgrades(callLog, () => clock.now()),
       connections: ctx.connections,
@@ -198,8 +204,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return true;
     };
 
+    const fallback = opts.fallback;
     const server: Server = createGatewayServer({
-      handler: (req, res) => handler(req, res),
+      // Outside /api/v1: the `fallback` option (e.g. the web console), else 404.
+      handler: (req, res) => handler(req, res, fallback ? () => fallback(req, res) : undefined),
       upgrade,
       limits: opts.limits,
       isTrustedProxy,

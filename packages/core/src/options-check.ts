@@ -24,6 +24,7 @@ const KINDS = {
   clock: 'object',
   logger: 'object',
   hooks: 'object',
+  fallback: 'function',
   version: 'string',
   workspaceRoot: 'string',
   allowedRoots: 'string[]',

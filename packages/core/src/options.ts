@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './auth/principal.js';
 import type { Clock } from './clock.js';
 import type { PipelineHooks } from './http/pipeline.js';
@@ -78,6 +79,13 @@ export interface GatewayOptions {
   /** @default a silent logger */
   logger?: Logger;
   hooks?: PipelineHooks;
+  /**
+   * What the gateway's own server (`listen()`) does with requests outside `/api/v1`, e.g.
+   * the web console: `fallback: createConsoleHandler()` from `@opendray/console`.
+   * Embedders with their own server pass it as `gateway.handler`'s `next` instead.
+   * @default a 404 JSON error
+   */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Reported by `/health`. @default the core package version */
   version?: string;
 

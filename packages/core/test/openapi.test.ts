@@ -144,6 +144,7 @@ describe('GET /api/v1/openapi.json', () => {
     const adminToken: string = login.json().token;
     expect((await call('/auth/me', { token: adminToken })).json().kind).toBe('admin');
     expect((await call('/auth/me', { token: full.key })).json().kind).toBe('integration');
+    expect((await call('/auth/ws-ticket', { method: 'POST', token: adminToken })).json().ticket).toMatch(/^odw_/);
     expect((await call('/auth/logout', { method: 'POST', token: adminToken })).status).toBe(204);
     expect((await call('/auth/me', { token: adminToken })).status).toBe(401);
     expect((await call('/auth/login', { method: 'POST', token: null, body: { username: 'admin' } })).status).toBe(400);

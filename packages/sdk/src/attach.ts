@@ -153,7 +153,7 @@ class SessionAttachment implements Attachment {
     let greeted = false;
     return new Promise((resolve) => {
       openSocket(
-        { url, protocols: [STREAM_SUBPROTOCOL_V2], token, WebSocket: this.ctx.WebSocket },
+        { url, protocols: [STREAM_SUBPROTOCOL_V2], token, WebSocket: this.ctx.WebSocket, ticket: this.ctx.ticket },
         {
           onOpen: (protocol) => {
             if (protocol !== STREAM_SUBPROTOCOL_V2) {

@@ -22,6 +22,14 @@ export interface OpendrayClientOptions {
   timeoutMs?: number;
   /** Runs on a 401 and may return a fresh token (see `withKeyRecovery`). */
   onUnauthorized?: UnauthorizedHandler;
+  /**
+   * How WebSockets prove the credential. `'ticket'` (admin tokens; what a browser page
+   * should use): each (re)connection first mints a single-use ticket with
+   * `POST /auth/ws-ticket` and sends `?ticket=`, so the token never appears in a URL.
+   * `'token'`: the `Authorization` header where the WebSocket implementation allows it,
+   * else `?token=`. @default 'token'
+   */
+  socketAuth?: 'token' | 'ticket';
 }
 
 /** What `apiCall` accepts. */
@@ -63,7 +71,11 @@ export class OpendrayClient {
 
   constructor(options: OpendrayClientOptions) {
     this.transport = new Transport({ ...options, baseUrl: options.baseUrl ?? options.base ?? '' });
-    this.sockets = { transport: this.transport, WebSocket: options.WebSocket };
+    this.sockets = {
+      transport: this.transport,
+      WebSocket: options.WebSocket,
+      ticket: options.socketAuth === 'ticket' ? async () => (await this.createWsTicket()).ticket : undefined,
+    };
   }
 
   /** The gateway origin this client talks to (without `/api/v1`). */
@@ -108,6 +120,10 @@ export class OpendrayClient {
   /** Who the credential belongs to. */
   me(opts?: CallOptions): Promise<W.Me> {
     return this.transport.json('/auth/me', opts);
+  }
+  /** A single-use ticket for one WebSocket upgrade, valid ~30 s (admin only; see `socketAuth`). */
+  createWsTicket(opts?: CallOptions): Promise<W.WsTicket> {
+    return this.transport.json('/auth/ws-ticket', { ...opts, method: 'POST' });
   }
   /** Liveness; a degraded gateway (503) is an answer, not an error. Public. */
   health(opts?: CallOptions): Promise<W.Health> {

@@ -177,7 +177,7 @@ class ResumingEventStream implements EventStream {
     let greeted = false;
     return new Promise((resolve) => {
       openSocket(
-        { url, protocols: [], token, WebSocket: this.ctx.WebSocket },
+        { url, protocols: [], token, WebSocket: this.ctx.WebSocket, ticket: this.ctx.ticket },
         {
           onOpen: () => undefined,
           onMessage: (data) => {

@@ -71,7 +71,8 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     const f = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (typeof f !== 'function') throw new TypeError('fetch: no global fetch; pass one in the options');
-    this.fetchFn = f;
+    // Called unbound: a browser's fetch throws "Illegal invocation" when `this` is not the window.
+    this.fetchFn = (input, init) => f(input, init);
   }
 
   /** The absolute URL of an API path (relative to `/api/v1`) with its query. */

@@ -15,7 +15,7 @@ export type { EventStream, EventsOptions } from './events.js';
 export type { WsEventsHandle } from './ws-events.js';
 export type { AttachOptions, Attachment, AttachEnd, ExitInfo, HelloInfo } from './attach.js';
 export type { BackoffOptions } from './backoff.js';
-export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export type { TicketMinter, WebSocketConstructor, WebSocketLike } from './socket.js';
 export { MemoryKeyStore, type KeyStore, type StoredKey } from './keystore.js';
 export { withKeyRecovery, type KeyRecoveryOptions } from './rotation.js';
 export * from './wire.js';

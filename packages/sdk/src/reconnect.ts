@@ -1,11 +1,13 @@
 import { OpendrayError } from './errors.js';
 import type { Transport } from './http.js';
-import type { SocketEnd, WebSocketConstructor } from './socket.js';
+import type { SocketEnd, TicketMinter, WebSocketConstructor } from './socket.js';
 
-/** What the client lends its sockets: the HTTP layer (URL, token, recovery) and a WebSocket class. */
+/** What the client lends its sockets: the HTTP layer (URL, token, recovery), a WebSocket class, the ticket minter. */
 export interface SocketContext {
   transport: Transport;
   WebSocket: WebSocketConstructor | undefined;
+  /** Set when the client authenticates sockets with single-use tickets (`socketAuth: 'ticket'`). */
+  ticket?: TicketMinter | undefined;
 }
 
 /** After a socket ended: give up (the error), reconnect now, after the backoff, or after `n` ms. */

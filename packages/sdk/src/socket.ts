@@ -62,25 +62,32 @@ function loadWs(): Promise<WsModuleConstructor> {
   return wsModule;
 }
 
+/** How a socket proves its credential when `ticket` is set: a fresh single-use ticket per connection. */
+export type TicketMinter = () => Promise<string>;
+
 /**
  * Opens a WebSocket to `url` with `protocols`, authenticated with `token`: through the
  * `Authorization` header where the implementation allows it (the `ws` package), else the
- * `?token=` query parameter the gateway accepts on upgrades (SPEC §1).
+ * `?token=` query parameter the gateway accepts on upgrades (SPEC §1). With `ticket`, a
+ * freshly minted single-use `?ticket=` instead, so the token never appears in a URL.
  */
 export async function openSocket(
-  cfg: { url: string; protocols: string[]; token: string | undefined; WebSocket: WebSocketConstructor | undefined },
+  cfg: { url: string; protocols: string[]; token: string | undefined; WebSocket: WebSocketConstructor | undefined; ticket?: TicketMinter | undefined },
   handlers: SocketHandlers,
 ): Promise<SocketHandle> {
   let socket: WebSocketLike;
   let refusal: OpendrayError | undefined;
   const injected = cfg.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  const url = new URL(cfg.url);
+  const ticket = cfg.ticket && cfg.token ? await cfg.ticket() : undefined;
+  if (ticket) url.searchParams.set('ticket', ticket);
   if (injected) {
-    const url = new URL(cfg.url);
-    if (cfg.token) url.searchParams.set('token', cfg.token);
+    if (cfg.token && !ticket) url.searchParams.set('token', cfg.token);
     socket = new injected(url.toString(), cfg.protocols);
   } else {
     const Ws = await loadWs();
-    const ws = new Ws(cfg.url, cfg.protocols, { headers: cfg.token ? { authorization: `Bearer ${cfg.token}` } : {} });
+    const headers: Record<string, string> = cfg.token && !ticket ? { authorization: `Bearer ${cfg.token}` } : {};
+    const ws = new Ws(url.toString(), cfg.protocols, { headers });
     ws.on('unexpected-response', (req, res) => {
       void (async () => {
         let text = '';

@@ -41,7 +41,7 @@ export function openWsEvents(
     onClose?.(code, reason, error);
   };
   openSocket(
-    { url, protocols: [], token: ctx.transport.token, WebSocket: ctx.WebSocket },
+    { url, protocols: [], token: ctx.transport.token, WebSocket: ctx.WebSocket, ticket: ctx.ticket },
     {
       onOpen: () => markOpen(),
       onMessage: (data) => {

@@ -126,4 +126,25 @@ describe('client.attach()', () => {
     const end = await r.attachment.closed;
     expect(end).toMatchObject({ reason: 'error', error: { status: 403, code: 'missing_scope' } });
   });
+
+  it("socketAuth 'ticket' puts a fresh single-use ticket in every (re)connection's URL, never the token", async () => {
+    const { Ctor, sockets, urls } = trackingWebSocket();
+    const client = new OpendrayClient({ baseUrl: t.url, token: ADMIN_TOKEN, WebSocket: Ctor, socketAuth: 'ticket' });
+    const s = await client.createSession({ provider_id: 'sh' });
+    const r = record(client, s.id);
+    r.attachment.write('echo ticketed-$((3*5))\n');
+    await r.until('ticketed-15');
+    sockets[0]!.terminate(); // a network drop: the attachment reconnects with a new ticket
+    r.attachment.write('echo again-$((4*5))\n');
+    await r.until('again-20');
+    r.attachment.close();
+    const events = client.events({ topics: ['session.*'] });
+    await events.ready;
+    events.close();
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    const tickets = urls.map((u) => new URL(u).searchParams.get('ticket'));
+    for (const u of urls) expect(u).not.toContain(ADMIN_TOKEN);
+    expect(tickets.every((tk) => /^odw_/.test(tk ?? ''))).toBe(true);
+    expect(new Set(tickets).size).toBe(tickets.length);
+  });
 });

@@ -32,6 +32,18 @@ describe('public routes and admin auth', () => {
     expect(typeof health.uptime_s).toBe('number');
   });
 
+  it("calls fetch unbound, as a browser's window.fetch requires (else: Illegal invocation)", async () => {
+    // A browser's fetch throws when `this` is anything but the window (or undefined).
+    function strictFetch(this: unknown, input: string, init?: RequestInit): Promise<Response> {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Failed to execute 'fetch' on 'Window': Illegal invocation");
+      return fetch(input, init);
+    }
+    const client = new OpendrayClient({ baseUrl: t.url, fetch: strictFetch });
+    expect((await client.health()).status).toBe('ok');
+    await client.login('root', 'correct horse battery');
+    expect((await client.createWsTicket()).ticket).toMatch(/^odw_/);
+  });
+
   it('openapi answers without a token', async () => {
     const doc = await new OpendrayClient({ baseUrl: t.url }).openapi();
     expect(String(doc.openapi)).toMatch(/^3\.1/);

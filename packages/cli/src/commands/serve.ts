@@ -3,12 +3,14 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Gateway } from '@opendray/core';
+import type { ConsoleHandler } from '@opendray/console';
 import { CliError } from '../cli-error.js';
 import { boundsOptions } from '../config/bounds.js';
 import { loadServeConfig, type ServeConfig } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
 import { credentialsPath } from '../credentials.js';
 import { selfCommand } from '../invocation.js';
+import { loadConsole } from '../serve/console.js';
 import { DataDirBusyError, lockDataDir } from '../serve/data-dir-lock.js';
 import { ignoreBrokenPipes, waitForStop, type StopReason } from '../serve/shutdown-trigger.js';
 
@@ -29,11 +31,13 @@ export function register(program: Command): void {
     .option('--trust-proxy <list>', 'proxies whose X-Forwarded-For is believed: IPs, CIDRs, "loopback" (OPENDRAY_TRUST_PROXY)')
     .option('--sandbox <mode>', 'session sandbox: auto | bwrap | off (OPENDRAY_SANDBOX, default auto)')
     .option('--allowed-root <dir>', 'a directory session cwds may be in; repeatable or a comma list (OPENDRAY_ALLOWED_ROOTS)', collect, [])
+    .option('--no-console', 'do not serve the web console at /')
     .addHelpText('after', `\nEnvironment:\n${SETTINGS.map((s) => `  ${s.env.padEnd(30)} ${s.describe}`).join('\n')}\n`)
-    .action(async (flags: Record<string, string | string[] | undefined>) => {
-      const config = await loadServeConfig(flags);
+    .action(async (flags: Record<string, string | string[] | undefined> & { console?: boolean }) => {
+      const { console: withConsole = true, ...rest } = flags;
+      const config = await loadServeConfig(rest as Record<string, string | string[] | undefined>);
       scrubGatewayEnv();
-      await serve(config);
+      await serve(config, withConsole);
     });
 }
 
@@ -49,7 +53,7 @@ function scrubGatewayEnv(): void {
   for (const name of Object.keys(process.env)) if (name.startsWith('OPENDRAY_')) delete process.env[name];
 }
 
-async function serve(config: ServeConfig): Promise<void> {
+async function serve(config: ServeConfig, withConsole: boolean): Promise<void> {
   ignoreBrokenPipes();
   // Loaded here, not at the top: the admin commands never need the gateway itself.
   const { createGateway, createLogger, resolveAdminCredentials } = await import('@opendray/core');
@@ -74,13 +78,14 @@ async function serve(config: ServeConfig): Promise<void> {
     }).catch((err: Error) => {
       throw new CliError(`opendray: admin credentials: ${err.message}`);
     });
-    const gateway = await startGateway(config, admin.credentials, createGateway, createLogger);
+    const page = withConsole ? await loadConsole() : null;
+    const gateway = await startGateway(config, admin.credentials, page, createGateway, createLogger);
     const url = await listen(gateway, config);
     await admin.save().catch(async (err: Error) => {
       await gateway.close();
       throw new CliError(`opendray: cannot write ${join(config.data_dir, 'admin.json')}: ${err.message}`);
     });
-    printBanner(url, admin.credentials.username, admin.origin, sandboxLine(gateway, config));
+    printBanner(url, admin.credentials.username, admin.origin, sandboxLine(gateway, config), page !== null);
     await shutdownOn(stop, gateway);
   } finally {
     await lock.release();
@@ -94,6 +99,7 @@ type Core = typeof import('@opendray/core');
 async function startGateway(
   config: ServeConfig,
   credentials: { username: string; passwordHash: string },
+  page: ConsoleHandler | null,
   createGateway: Core['createGateway'],
   createLogger: Core['createLogger'],
 ): Promise<Gateway> {
@@ -101,6 +107,8 @@ async function startGateway(
   try {
     const gateway = await createGateway({
       ...bounds,
+      // Requests outside /api/v1 go to the web console (docs/console.md).
+      ...(page ? { fallback: page } : {}),
       storage: `sqlite://${join(config.data_dir, 'opendray.sqlite')}`,
       // Each session's output, appended as it arrives: a crash loses at most ~1 s (docs/durability.md).
       outputDir: join(config.data_dir, 'output'),
@@ -150,9 +158,10 @@ function sandboxLine(gateway: Gateway, config: ServeConfig): string {
   return `Sandbox: ${gateway.sandbox.message}${note}`;
 }
 
-function printBanner(url: string, username: string, origin: import('@opendray/core').AdminCredentialSource, sandbox: string): void {
+function printBanner(url: string, username: string, origin: import('@opendray/core').AdminCredentialSource, sandbox: string, withConsole: boolean): void {
   const out = process.stdout;
   out.write(`opendray listening on ${url}\n`);
+  if (withConsole) out.write(`Console: ${url}/\n`);
   out.write(`${sandbox}\n`);
   if (origin.source === 'created') {
     out.write(`Created admin credentials (shown once; stored hashed in ${origin.path}):\n`);

@@ -129,7 +129,15 @@ export function createAdminAuth(deps: AdminAuthDeps) {
     deps.onTokenRevoked?.(principal.tokenDigest);
   }
 
-  return { login, logout, verifiers: [staticToken, sessionTokens] as const };
+  /** Whether the credential that proved `principal` still holds (checked when a WebSocket ticket is redeemed). */
+  async function isLive(principal: AdminPrincipal): Promise<boolean> {
+    if (principal.via === 'static') return deps.staticToken !== null;
+    if (principal.via !== 'session' || !principal.tokenDigest) return true;
+    const record = await deps.tokens.get(principal.tokenDigest);
+    return record !== undefined && Date.parse(record.expires_at) > deps.clock.now();
+  }
+
+  return { login, logout, isLive, verifiers: [staticToken, sessionTokens] as const };
 }
 
 export type AdminAuth = ReturnType<typeof createAdminAuth>;

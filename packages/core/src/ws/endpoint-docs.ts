@@ -2,6 +2,7 @@ import { EventFrameSchema, STREAM_SUBPROTOCOL_V2, StreamClientControl, StreamEnd
 import type { UpgradeDoc } from './upgrade.js';
 
 const token = T.String({ description: 'Credential for clients that cannot set headers (upgrades only; never logged)' });
+const ticket = T.String({ description: 'A single-use ticket from POST /auth/ws-ticket, instead of a token in the URL' });
 
 /** `WS /sessions/{id}/stream` (SPEC §5.5). */
 export const STREAM_DOC: UpgradeDoc = {
@@ -12,7 +13,7 @@ export const STREAM_DOC: UpgradeDoc = {
     'subprotocol: raw bytes both ways and JSON control frames; resume with ?since=<cursor>. A client with session:input ' +
     'that asks (?flow=ack, a v2 flow frame) or types is the driver: the PTY waits while it reads (lossless); viewers ' +
     'that fall behind are resynced (v2: gap; default: reset and repaint); a client that stops reading is closed with 1013.',
-  query: T.Object({ ...StreamQuery.properties, token: T.Optional(token) }),
+  query: T.Object({ ...StreamQuery.properties, token: T.Optional(token), ticket: T.Optional(ticket) }),
   subprotocols: [STREAM_SUBPROTOCOL_V2],
   frames: { server: T.Union([StreamServerControl, StreamEnded]), client: StreamClientControl },
   binary: {
@@ -32,6 +33,7 @@ export const EVENTS_DOC: UpgradeDoc = {
     topics: T.String({ description: 'Comma-separated topics; trailing .* wildcard; * = all the caller may see' }),
     since: T.Optional(T.Integer({ minimum: 0, description: 'Last seq seen: replay what was missed' })),
     token: T.Optional(token),
+    ticket: T.Optional(ticket),
   }),
   frames: { server: EventFrameSchema },
   tag: 'events',
@@ -51,7 +53,7 @@ export const PROXY_ERRORS: Readonly<Record<number, string>> = {
 export const proxyWsDoc = (operationId: string): UpgradeDoc => ({
   operationId,
   description: 'A WebSocket upgrade forwarded to the integration (SPEC §8).',
-  query: T.Object({ token: T.Optional(token) }),
+  query: T.Object({ token: T.Optional(token), ticket: T.Optional(ticket) }),
   frames: {},
   binary: { server: "Whatever the integration's WebSocket sends", client: 'Whatever the client sends, forwarded as is' },
   errors: PROXY_ERRORS,

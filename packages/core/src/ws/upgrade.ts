@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
-import { notFound, toGatewayError, type GatewayError } from '../errors.js';
+import { notFound, toGatewayError, unauthorized, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bearerTokenOf, remoteAddressOf, requestIdOf, splitUrl } from '../http/request-meta.js';
 import { Router } from '../http/router.js';
@@ -58,6 +58,8 @@ export interface UpgradeDeps {
   basePath: string;
   authenticator: Authenticator;
   logger: Logger;
+  /** Redeems `?ticket=` (single use, docs/console.md); without it tickets are refused. */
+  tickets?: { redeem(ticket: string): Promise<Principal | null> };
   /** Rejected credentials go to the call log like HTTP ones. */
   onRejected?: (info: { requestId: string; route: string; path: string; remoteAddr: string; status: number }) => void;
   /** Caps the sockets per credential (429 before the upgrade) and tracks them for revocation. */
@@ -67,8 +69,8 @@ export interface UpgradeDeps {
 }
 
 /**
- * Routes `upgrade` events by path, authenticates (bearer header or `?token=`, upgrades
- * only) and checks access before any WebSocket exists. Refusals are plain HTTP responses
+ * Routes `upgrade` events by path, authenticates (a single-use `?ticket=`, else the bearer
+ * header or `?token=`, upgrades only) and checks access before any WebSocket exists. Refusals are plain HTTP responses
  * with the JSON error body, so a client sees 401/403/404 rather than a dropped socket.
  */
 export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], deps: UpgradeDeps) {
@@ -76,6 +78,8 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
     endpoints.map((e) => ({ method: 'GET' as const, path: e.path, access: e.access })),
   );
   const byPath = new Map(endpoints.map((e) => [e.path, e]));
+
+  const redeem = async (ticket: string): Promise<Principal> => (await deps.tickets?.redeem(ticket)) ?? throwUnauthorized();
 
   return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const requestId = requestIdOf(req);
@@ -89,10 +93,11 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
       if (!lookup || !('found' in lookup)) throw notFound('route');
       const endpoint = byPath.get(lookup.found.route.path)!;
       path = endpoint.path;
-      const token = bearerTokenOf(req, split!.query);
+      const ticket = split!.query.get('ticket');
+      const token = ticket ?? bearerTokenOf(req, split!.query);
       let principal: Principal;
       try {
-        principal = await deps.authenticator.authenticate(token, remoteAddr);
+        principal = ticket !== null ? await redeem(ticket) : await deps.authenticator.authenticate(token, remoteAddr);
       } catch (err) {
         if (token) deps.onRejected?.({ requestId, route: path, path: (req.url ?? '').split('?')[0]!, remoteAddr, status: toGatewayError(err).status });
         throw err;
@@ -116,6 +121,10 @@ export function createUpgradeDispatcher(endpoints: readonly UpgradeEndpoint[], d
       refuse(socket, err, requestId);
     }
   };
+}
+
+function throwUnauthorized(): never {
+  throw unauthorized();
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */

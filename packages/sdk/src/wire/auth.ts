@@ -18,6 +18,19 @@ export const LoginResponse = named(
 );
 export type LoginResponse = Static<typeof LoginResponse>;
 
+/** `POST /auth/ws-ticket`: a single-use credential for one WebSocket upgrade (`?ticket=`), valid ~30 s. */
+export const WsTicket = named(
+  'WsTicket',
+  T.Object(
+    {
+      ticket: T.String({ description: 'Single-use credential for one upgrade: odw_…' }),
+      expires_at: at('Unused after this, it is refused'),
+    },
+    { description: 'A WebSocket ticket (docs/console.md)' },
+  ),
+);
+export type WsTicket = Static<typeof WsTicket>;
+
 /** The principal a credential belongs to. */
 export const Me = named(
   'Me',

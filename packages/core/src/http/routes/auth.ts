@@ -1,10 +1,12 @@
-import { LoginRequest, LoginResponse, Me, T } from '@opendray/sdk/wire';
+import { LoginRequest, LoginResponse, Me, T, WsTicket } from '@opendray/sdk/wire';
 import type { AdminAuth } from '../../auth/admin.js';
+import { isAdmin } from '../../auth/principal.js';
+import type { WsTickets } from '../../auth/ws-tickets.js';
 import { NoBody } from '../../openapi/media.js';
 import { defineRoute, json, noContent, type Route } from '../route.js';
 
-/** `/auth/login` (public), `/auth/logout` and `/auth/me` (SPEC §2.1). */
-export function authRoutes(admin: AdminAuth): Route[] {
+/** `/auth/login` (public), `/auth/logout`, `/auth/me` (SPEC §2.1) and `/auth/ws-ticket` (docs/console.md). */
+export function authRoutes(admin: AdminAuth, tickets: WsTickets): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -30,6 +32,22 @@ export function authRoutes(admin: AdminAuth): Route[] {
       async handler({ principal }) {
         if (principal?.kind === 'admin') await admin.logout(principal);
         return noContent();
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/ws-ticket',
+      access: 'admin',
+      operationId: 'createWsTicket',
+      summary: 'A single-use ticket for one WebSocket upgrade (?ticket=), valid 30 s',
+      description:
+        'Opens one WebSocket upgrade as ?ticket=, within 30 s; the socket belongs to the credential that minted it ' +
+        '(logging that token out closes it). For browsers, which cannot set Authorization on an upgrade.',
+      body: T.Object({}),
+      response: { 200: WsTicket },
+      handler({ principal }) {
+        if (!isAdmin(principal)) throw new Error('unreachable: access is admin');
+        return json(tickets.mint(principal));
       },
     }),
     defineRoute({
