@@ -6,7 +6,7 @@ import type { Session, Timestamp } from '@opendray/sdk';
  * when a session carries an `agent` object.
  */
 export type AgentStateName = 'starting' | 'working' | 'idle' | 'blocked' | 'exited';
-export type AgentSource = 'hook' | 'osc' | 'title' | 'screen' | 'silence';
+export type AgentSource = 'hook' | 'osc' | 'title' | 'screen' | 'silence' | 'process';
 export type BlockedReason = 'permission' | 'question' | 'trust';
 
 export interface AgentTurn {

@@ -163,11 +163,11 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const patch: UpdateIntegrationRequest & { session_access?: string } = {
+    const patch: UpdateIntegrationRequest = {
       scopes: scopesOf(draft),
       max_sessions: Number(maxSessions),
       ...(integration.base_url ? { base_url: baseUrl.trim() } : {}),
-      ...(typeof access === 'string' ? { session_access: sessionAccess } : {}),
+      ...(typeof access === 'string' && (sessionAccess === 'shared' || sessionAccess === 'own') ? { session_access: sessionAccess } : {}),
     };
     try {
       putIntegration(await client.updateIntegration(integration.id, patch));
