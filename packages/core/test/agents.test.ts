@@ -158,13 +158,20 @@ describe('validation and shells', () => {
     expect((await t.apiJson(`/sessions/${shell}/permission`, { method: 'POST', body: { decision: 'allow' } })).status).toBe(409);
   });
 
-  it('keeps other integrations out of a session’s agent routes', async () => {
+  it('shows a session’s agent to whoever may see the session (SPEC §3) and to no one else', async () => {
     const { api_key } = await registerIntegration(t, { name: 'agent-outsider', scopes: ['session:read', 'session:input'] });
-    const id = await create('fake-claude');
-    expect((await t.apiJson(`/sessions/${id}/agent`, { token: api_key })).status).toBe(404);
-    expect((await t.apiJson(`/sessions/${id}/prompt`, { method: 'POST', token: api_key, body: { text: 'hi' } })).status).toBe(404);
+    // The operator's session is visible to integrations (v2), so is its agent.
+    const shared = await create('fake-claude');
+    expect((await t.apiJson(`/sessions/${shared}/agent`, { token: api_key })).status).toBe(200);
+    // A private one of the operator's, and another integration's: the same 404 as a missing session.
+    const hidden = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'fake-claude', private: true } })).body.id;
     const { api_key: reader } = await registerIntegration(t, { name: 'agent-reader', scopes: ['session:read', 'session:create'] });
     const own = (await t.apiJson('/sessions', { method: 'POST', token: reader, body: { provider_id: 'fake-claude' } })).body.id;
+    for (const id of [hidden, own]) {
+      expect((await t.apiJson(`/sessions/${id}/agent`, { token: api_key })).status).toBe(404);
+      expect((await t.apiJson(`/sessions/${id}/prompt`, { method: 'POST', token: api_key, body: { text: 'hi' } })).status).toBe(404);
+      expect((await t.apiJson(`/sessions/${id}/permission`, { method: 'POST', token: api_key, body: { decision: 'allow' } })).status).toBe(404);
+    }
     expect((await t.apiJson(`/sessions/${own}/agent`, { token: reader })).status).toBe(200);
     expect((await t.apiJson(`/sessions/${own}/prompt`, { method: 'POST', token: reader, body: { text: 'hi' } })).body.code).toBe('missing_scope');
   });

@@ -14,7 +14,8 @@ const run = promisify(execFile);
 export function v2Gateway(options: GatewayOptions = {}): { get: () => TestGateway } {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startGateway({ providers: TEST_PROVIDERS, idleThresholdMs: 400, stopGraceMs: 500, ...options });
+    // The fake CLIs print their argv, which these tests compare whole: no agent hook flags (SPEC §17; agents.test.ts has them).
+    t = await startGateway({ providers: TEST_PROVIDERS, idleThresholdMs: 400, stopGraceMs: 500, agentHooks: { enabled: false }, ...options });
   });
   afterAll(() => t?.close());
   return { get: () => t };

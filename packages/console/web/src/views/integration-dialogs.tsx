@@ -154,7 +154,8 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
   const access = (integration as Integration & { session_access?: unknown }).session_access;
   const [draft, setDraft] = useState(draftOf(integration.scopes));
   const [baseUrl, setBaseUrl] = useState(integration.base_url);
-  const [maxSessions, setMaxSessions] = useState(String(integration.max_sessions));
+  // null: no per-integration cap (SPEC §16), shown as an empty field.
+  const [maxSessions, setMaxSessions] = useState(integration.max_sessions === null ? '' : String(integration.max_sessions));
   const [sessionAccess, setSessionAccess] = useState(typeof access === 'string' ? access : '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -165,7 +166,7 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
     setError(null);
     const patch: UpdateIntegrationRequest = {
       scopes: scopesOf(draft),
-      max_sessions: Number(maxSessions),
+      max_sessions: maxSessions.trim() ? Number(maxSessions) : null,
       ...(integration.base_url ? { base_url: baseUrl.trim() } : {}),
       ...(typeof access === 'string' && (sessionAccess === 'shared' || sessionAccess === 'own') ? { session_access: sessionAccess } : {}),
     };
@@ -200,7 +201,7 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
         ) : null}
         <div class="field field-narrow">
           <label for="edit-max">Live sessions it may run</label>
-          <input id="edit-max" type="number" required min={0} max={1000} step={1} value={maxSessions} onInput={(e) => setMaxSessions(e.currentTarget.value)} />
+          <input id="edit-max" type="number" min={0} max={1000} step={1} value={maxSessions} onInput={(e) => setMaxSessions(e.currentTarget.value)} placeholder="no cap" />
         </div>
         <ErrorText error={error} />
         <div class="form-actions">
