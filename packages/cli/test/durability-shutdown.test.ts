@@ -37,7 +37,7 @@ describe('graceful shutdown under load', () => {
       await until(`marker of ${id}`, async () => (await s.buffer(id)).text.includes(`M${100000 + i}`), 60_000, 100);
       pids.set(id, (await s.api(`/sessions/${id}`)).body.pid);
     });
-    const subscribers = await Promise.all([1, 2, 3].map(() => subscribe(s.url, 'session.ended')));
+    const subscribers = await Promise.all([1, 2, 3].map(() => subscribe(s.url, 'session.interrupted')));
 
     const began = Date.now();
     const code = await Promise.race([s.stop('SIGTERM'), new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
@@ -49,7 +49,7 @@ describe('graceful shutdown under load', () => {
     // Every subscriber saw every session end as interrupted before a 1001.
     for (const sub of subscribers) {
       expect(await sub.closed).toBe(1001);
-      const ended = new Set(sub.frames.filter((f) => f.topic === 'session.ended' && f.data.state === 'interrupted').map((f) => f.data.session_id));
+      const ended = new Set(sub.frames.filter((f) => f.topic === 'session.interrupted' && f.data.state === 'interrupted').map((f) => f.data.session_id));
       expect(ended.size).toBe(SESSIONS);
     }
     // Nothing of any session is left running: the jobs are gone with their shells.

@@ -115,3 +115,11 @@ describe('Gemini hook injection into the session HOME', () => {
     expect((await lstat(join(linkedFile, '.gemini', 'settings.json'))).isSymbolicLink()).toBe(true);
   });
 });
+
+describe('the Claude reply region', () => {
+  it('ends before the footer hint when the prompt box is not painted yet', () => {
+    const rules = loadAgentRules().claude;
+    const lines = ['❯ say hello', '', '● Stand-in reply 1: say hello to me', '', '  ? for shortcuts · ← for agents'];
+    expect(replyText(rules, lines)).toBe('Stand-in reply 1: say hello to me');
+  });
+});

@@ -54,7 +54,8 @@ export async function injectHooks(launch: LaunchSpec, t: HookTarget): Promise<La
   }
   const script = await writeHookScript(t);
   if (t.kind === 'codex') {
-    const flags = ['--no-daemon', '--dangerously-bypass-hook-trust'];
+    // codex refuses a flag given twice: the operator's own args may already carry these.
+    const flags = ['--no-daemon', '--dangerously-bypass-hook-trust'].filter((f) => !launch.args.includes(f));
     for (const e of CODEX_EVENTS) {
       flags.push('-c', `hooks.${e}=[{matcher="*",hooks=[{type="command",command=${JSON.stringify(`${sh(script)} ${e}`)}}]}]`);
     }

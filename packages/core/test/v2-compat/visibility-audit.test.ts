@@ -58,7 +58,10 @@ describe('SPEC §3 visibility audit: every /sessions/{id} route and WebSocket as
           token: v.who,
           ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
         });
-        if (res.status !== 404 || res.body?.code !== 'not_found') failures.push(`${route.method} ${route.path} on ${v.label} session: ${res.status}`);
+        // The agent hook endpoint takes only the session's own hook token (SPEC §17): every
+        // other credential is a 401 there, whoever may see the session.
+        const expected = route.access === 'public' ? 401 : 404;
+        if (res.status !== expected || (expected === 404 && res.body?.code !== 'not_found')) failures.push(`${route.method} ${route.path} on ${v.label} session: ${res.status}`);
       }
     }
     expect(failures).toEqual([]);
@@ -76,7 +79,10 @@ describe('SPEC §3 visibility audit: every /sessions/{id} route and WebSocket as
     const operator = await session(t);
     for (const route of t.gateway.routes.filter((r) => isSessionIdRoute(r.path) && r.method === 'GET')) {
       const res = await t.api(route.path.replace('{id}', operator.id), { token: a.key });
-      expect([route.path, res.status]).toEqual([route.path, 200]);
+      // A shell runs no agent: /agent gets past visibility and answers that (SPEC §17).
+      const noAgent = route.path === '/sessions/{id}/agent' && res.status === 404 && /plain command/.test(await res.text());
+      const got = noAgent ? 200 : res.status;
+      expect([route.path, got]).toEqual([route.path, 200]);
     }
   });
 
