@@ -87,7 +87,7 @@ describe('faults are told the truth', () => {
       const health = await until('health names both faults', async () => {
         const body = await (await fetch(`${s.url}/api/v1/health`)).json();
         return /session output/.test(body.reason ?? '') ? body : null;
-      });
+      }, 45_000); // generous: bash must start and print ~100 KB on a machine that may be busy
       expect(health).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/store: writes fail \(the disk is full\)/) });
 
       // A DELETE that cannot be stored does not take effect.
