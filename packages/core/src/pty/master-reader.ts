@@ -1,4 +1,5 @@
 import { readSync } from 'node:fs';
+import { createMasterWriter, type MasterWriter } from './master-writer.js';
 import type { PtyProcess } from './types.js';
 
 /** Bytes read from the master per readable event at most, so a flood never starves the event loop. */
@@ -21,7 +22,7 @@ export interface MasterReaderOptions {
 interface NodePtyInternals {
   _socket?: NodeJS.EventEmitter & { destroy(err?: Error): unknown; pause(): unknown; resume(): unknown };
   _fd?: number;
-  _writeStream?: { _writeQueue?: unknown[]; dispose?(): void };
+  _writeStream?: { write(data: string | Buffer): void; dispose?(): void } | MasterWriter;
 }
 
 /**
@@ -38,8 +39,9 @@ interface NodePtyInternals {
  *   paused, that destroy waits; after the resume the master is read to its end first.
  * - **No write outlives the master**: node-pty queues writes the kernel cannot take yet
  *   (EAGAIN) and retries them by descriptor number, also after the master was closed — when
- *   that number may already belong to another session's master. The queue is dropped the
- *   moment the master ends, errs or is destroyed, and later writes are ignored.
+ *   that number may already belong to another session's master. Its write stream is
+ *   replaced by one (master-writer.ts) that stops the moment the master ends, errs or is
+ *   destroyed, and the descriptor is closed only once no write is in flight.
  * Reads happen only inside the stream's own 'data' and 'end' events, when the descriptor
  * is known to be open.
  */
@@ -74,12 +76,14 @@ export function withMasterReader(pty: PtyProcess, { drain = true }: MasterReader
     return filled;
   };
 
+  // node-pty's writes go through our writer, which never outlives the master (master-writer.ts).
+  internals._writeStream?.dispose?.();
+  const writer = createMasterWriter(fd);
+  internals._writeStream = writer;
   let closed = false;
   const dropWrites = (): void => {
     closed = true;
-    const queue = internals._writeStream;
-    if (queue?._writeQueue) queue._writeQueue.length = 0;
-    queue?.dispose?.();
+    writer.close();
   };
   socket.prependListener('error', dropWrites);
   socket.prependListener('close', dropWrites);
@@ -107,8 +111,11 @@ export function withMasterReader(pty: PtyProcess, { drain = true }: MasterReader
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (err?: Error) => {
     if (!paused) {
-      dropWrites();
-      return destroy(err);
+      // The descriptor is released only once no write to it is in flight: its number may be
+      // reused by the next session's master at once.
+      closed = true;
+      writer.close(() => destroy(err));
+      return socket;
     }
     destroyWaiting = true;
     return socket;
