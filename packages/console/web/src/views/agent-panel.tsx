@@ -33,8 +33,9 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
     setError(null);
     try {
       // Answers when the turn ends, or at once when it stops at a dialog (then the panel shows it).
-      setResult(await client.prompt(session.id, text, { wait: { until: 'turn_completed' } }));
-      setText('');
+      const sent = text;
+      setResult(await client.prompt(session.id, sent, { wait: { until: 'turn_completed' } }));
+      setText((now) => (now === sent ? '' : now)); // keep what was typed meanwhile
     } catch (err) {
       setError(isOpendrayError(err) && err.status === 409 ? new Error(busyMessage(err)) : err);
     } finally {
@@ -59,6 +60,8 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
 
   const blocked = agent.state === 'blocked';
   const reply = newestReply(result, notes);
+  // The turn's reply may arrive before the session's JSON says the turn ended.
+  const working = agent.state === 'working' && agent.turn !== undefined && (reply?.turn ?? 0) < agent.turn.n;
   const explain = report?.explain ?? [];
   return (
     <aside class="agent-panel" aria-labelledby="agent-title">
@@ -85,7 +88,7 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
 
       <div class="agent-reply">
         <p class="agent-label">
-          {agent.state === 'working' && agent.turn ? `Working on turn ${agent.turn.n}…` : reply ? `Reply to turn ${reply.turn}` : 'Last reply'}
+          {working ? `Working on turn ${agent.turn?.n}…` : reply ? `Reply to turn ${reply.turn}` : 'Last reply'}
         </p>
         {result?.timed_out ? <p class="muted small">Stopped waiting at the deadline; the reply shows here when the turn ends.</p> : null}
         {!reply ? <p class="muted">Nothing yet.</p> : reply.text ? <pre class="agent-text">{reply.text}</pre> : <p class="muted">The turn ended without a reply.</p>}
