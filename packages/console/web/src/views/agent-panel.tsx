@@ -26,9 +26,12 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
     client.agent(session.id).then(setReport, () => setReport(null));
   }, [session.id, agent.state, agent.since]);
 
+  const blocked = agent.state === 'blocked';
+  const canSend = text.trim() !== '' && !pending && !blocked && agent.state !== 'exited';
+
   const send = async (e: Event): Promise<void> => {
     e.preventDefault();
-    if (!text.trim()) return;
+    if (!canSend) return; // Ctrl+Enter reaches here even while the button is off
     setPending(true);
     setError(null);
     try {
@@ -58,7 +61,6 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
     }
   };
 
-  const blocked = agent.state === 'blocked';
   const reply = newestReply(result, notes);
   // The turn's reply may arrive before the session's JSON says the turn ended.
   const working = agent.state === 'working' && agent.turn !== undefined && (reply?.turn ?? 0) < agent.turn.n;
@@ -107,7 +109,7 @@ export function AgentPanel({ session, notes }: { session: AgentSession; notes: A
           }}
         />
         <ErrorText error={error} />
-        <Button type="submit" variant="primary" busy={pending} disabled={!text.trim() || blocked || agent.state === 'exited'}>
+        <Button type="submit" variant="primary" busy={pending} disabled={!canSend}>
           {pending ? 'Waiting for the turn…' : 'Send and wait'}
         </Button>
       </form>
