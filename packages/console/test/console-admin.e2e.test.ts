@@ -108,7 +108,9 @@ describe('the console page', () => {
     await screenshot(page, 'integration-edit');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForSelector('dialog', { state: 'detached' });
-    expect((await rig.api.getIntegration(integration.id)).scopes).toEqual(['session:read', 'session:input', 'event:subscribe:session.*', 'event:subscribe:integration.*']);
+    const saved = await rig.api.getIntegration(integration.id);
+    expect(saved.scopes).toEqual(['session:read', 'session:input', 'event:subscribe:session.*', 'event:subscribe:integration.*']);
+    expect(saved.max_sessions).toBeNull(); // the empty box kept "no cap" (SPEC §16), not 0
     await row.locator('.chip', { hasText: 'session:input' }).waitFor();
 
     await page.getByRole('button', { name: 'Delete editable' }).click();

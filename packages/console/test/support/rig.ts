@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,9 +29,19 @@ export interface ConsoleRig {
   close(): Promise<void>;
 }
 
-export async function startConsoleRig(): Promise<ConsoleRig> {
+export interface ConsoleRigOptions {
+  /** Extra providers, written to the serve's config file (`"providers"`, as an operator would). */
+  providers?: Array<Record<string, unknown>>;
+}
+
+export async function startConsoleRig(options: ConsoleRigOptions = {}): Promise<ConsoleRig> {
   const dir = await mkdtemp(join(tmpdir(), 'opendray-console-'));
-  const serve = await startServe(['--port', '0', '--data-dir', join(dir, 'data')], {
+  const args = ['--port', '0', '--data-dir', join(dir, 'data')];
+  if (options.providers) {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ providers: options.providers }));
+    args.push('--config', join(dir, 'config.json'));
+  }
+  const serve = await startServe(args, {
     OPENDRAY_ADMIN_USER: ADMIN.username,
     OPENDRAY_ADMIN_PASSWORD: ADMIN.password,
     OPENDRAY_WORKSPACE: dir,

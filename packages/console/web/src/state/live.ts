@@ -1,11 +1,11 @@
-import { isOpendrayError, type EventFrame, type Integration } from '@opendray/sdk';
-import type { AgentNotes, ConsoleSession } from './agent.js';
+import { isOpendrayError, type EventFrame, type Integration, type Session, type TopicFrame, type TopicName } from '@opendray/sdk';
+import type { AgentNotes } from './agent.js';
 import { client } from './auth.js';
 import { Observable } from './observable.js';
 
 /** Everything the console keeps current from the events WebSocket (no polling). */
 export interface LiveData {
-  sessions: ReadonlyMap<string, ConsoleSession>;
+  sessions: ReadonlyMap<string, Session>;
   integrations: ReadonlyMap<string, Integration>;
   notes: ReadonlyMap<string, AgentNotes>;
   /** False until the first list arrived. */
@@ -15,7 +15,7 @@ export interface LiveData {
 }
 
 // Every session and integration topic except `session.output` (the terminal carries output).
-const TOPICS = [
+const TOPICS: readonly (TopicName | 'integration.*')[] = [
   'session.started',
   'session.ended',
   'session.stopped',
@@ -73,37 +73,29 @@ async function follow(signal: AbortSignal): Promise<void> {
 export async function reloadAll(): Promise<void> {
   const [sessions, integrations] = await Promise.all([client.listSessions(), client.listIntegrations()]);
   patch({
-    sessions: new Map(sessions.map((s) => [s.id, s as ConsoleSession])),
+    sessions: new Map(sessions.map((s) => [s.id, s])),
     integrations: new Map(integrations.map((i) => [i.id, i])),
     loaded: true,
   });
 }
 
 function apply(frame: EventFrame): void {
-  const data = frame.data as Record<string, unknown>;
-  const sessionId = typeof data.session_id === 'string' ? data.session_id : null;
-  const integrationId = typeof data.integration_id === 'string' ? data.integration_id : null;
-  if (frame.topic.startsWith('session.') && sessionId) {
-    noteAgent({ topic: frame.topic, ts: frame.ts }, sessionId, data);
-    void refreshSession(sessionId);
-  } else if (frame.topic.startsWith('integration.') && integrationId) {
+  const data: object = frame.data;
+  const sessionId = 'session_id' in data && typeof data.session_id === 'string' ? data.session_id : null;
+  const integrationId = 'integration_id' in data && typeof data.integration_id === 'string' ? data.integration_id : null;
+  if (frame.topic === 'session.turn_completed') noteReply(frame);
+  if (frame.topic.startsWith('session.') && sessionId) void refreshSession(sessionId);
+  else if (frame.topic.startsWith('integration.') && integrationId) {
     if (frame.topic === 'integration.deregistered') forgetIntegration(integrationId);
     else void refreshIntegration(integrationId);
   }
 }
 
-/** SPEC §17's agent topics come with issue #14; until the SDK's topic map has them, a topic is a string here. */
-function noteAgent(frame: { topic: string; ts: string }, id: string, data: Record<string, unknown>): void {
+/** Keeps the final reply of a turn (SPEC §17): the one agent fact the session's JSON lacks. */
+function noteReply(frame: TopicFrame<'session.turn_completed'>): void {
+  const { session_id, turn, text } = frame.data;
   const notes = new Map(live.get().notes);
-  const current = notes.get(id) ?? {};
-  if (frame.topic === 'session.turn_completed' && typeof data.text === 'string') {
-    const turn = typeof data.turn === 'number' ? data.turn : (data.turn as { n?: number } | undefined)?.n;
-    notes.set(id, { ...current, lastReply: { text: data.text, ...(turn !== undefined ? { turn } : {}), at: frame.ts }, blocked: undefined });
-  } else if (frame.topic === 'session.blocked') {
-    notes.set(id, { ...current, blocked: { reason: String(data.reason ?? ''), prompt_text: String(data.prompt_text ?? ''), at: frame.ts } });
-  } else if (frame.topic === 'session.state_changed' && data.to !== 'blocked' && current.blocked) {
-    notes.set(id, { ...current, blocked: undefined });
-  } else return;
+  notes.set(session_id, { ...notes.get(session_id), lastReply: { text, turn: turn.n, at: frame.ts } });
   patch({ notes });
 }
 
@@ -122,7 +114,7 @@ export function refreshSession(id: string): Promise<void> {
       do {
         again.delete(id);
         try {
-          putSession((await client.getSession(id)) as ConsoleSession);
+          putSession(await client.getSession(id));
         } catch (err) {
           if (isOpendrayError(err) && err.status === 404) forgetSession(id);
         }
@@ -141,7 +133,7 @@ export function forgetSession(id: string): void {
 }
 
 /** Puts a session the console itself just created or changed. */
-export function putSession(session: ConsoleSession): void {
+export function putSession(session: Session): void {
   const sessions = new Map(live.get().sessions);
   sessions.set(session.id, session);
   patch({ sessions });

@@ -149,14 +149,13 @@ export function RotateDialog({ integration, onClose, onKey }: { integration: Int
   );
 }
 
-/** Edits scopes, limits, base URL and, when the gateway has it (issue #13), session visibility. */
+/** Edits scopes, limits, base URL and session visibility. */
 export function EditDialog({ integration, onClose }: { integration: Integration; onClose: () => void }): JSX.Element {
-  const access = (integration as Integration & { session_access?: unknown }).session_access;
   const [draft, setDraft] = useState(draftOf(integration.scopes));
   const [baseUrl, setBaseUrl] = useState(integration.base_url);
-  // null: no per-integration cap (SPEC §16), shown as an empty field.
+  // null: no per-integration cap (SPEC §16); an empty box keeps it so.
   const [maxSessions, setMaxSessions] = useState(integration.max_sessions === null ? '' : String(integration.max_sessions));
-  const [sessionAccess, setSessionAccess] = useState(typeof access === 'string' ? access : '');
+  const [sessionAccess, setSessionAccess] = useState<string>(integration.session_access);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -168,7 +167,7 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
       scopes: scopesOf(draft),
       max_sessions: maxSessions.trim() ? Number(maxSessions) : null,
       ...(integration.base_url ? { base_url: baseUrl.trim() } : {}),
-      ...(typeof access === 'string' && (sessionAccess === 'shared' || sessionAccess === 'own') ? { session_access: sessionAccess } : {}),
+      ...(sessionAccess === 'shared' || sessionAccess === 'own' ? { session_access: sessionAccess } : {}),
     };
     try {
       putIntegration(await client.updateIntegration(integration.id, patch));
@@ -189,19 +188,16 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
           </div>
         ) : null}
         <ScopesField draft={draft} onChange={setDraft} idPrefix="edit" />
-        {typeof access === 'string' ? (
-          <div class="field field-narrow">
-            <label for="edit-access">Sessions it sees</label>
-            <select id="edit-access" value={sessionAccess} onChange={(e) => setSessionAccess(e.currentTarget.value)}>
-              {[...new Set([access, 'shared', 'own'])].map((v) => (
-                <option key={v} value={v}>{v === 'own' ? 'Only its own' : v === 'shared' ? "Its own and the operator's" : v}</option>
-              ))}
-            </select>
-          </div>
-        ) : null}
         <div class="field field-narrow">
-          <label for="edit-max">Live sessions it may run</label>
-          <input id="edit-max" type="number" min={0} max={1000} step={1} value={maxSessions} onInput={(e) => setMaxSessions(e.currentTarget.value)} placeholder="no cap" />
+          <label for="edit-access">Sessions it sees</label>
+          <select id="edit-access" value={sessionAccess} onChange={(e) => setSessionAccess(e.currentTarget.value)}>
+            <option value="shared">Its own and the operator's</option>
+            <option value="own">Only its own</option>
+          </select>
+        </div>
+        <div class="field field-narrow">
+          <label for="edit-max">Live sessions it may run <span class="muted">(empty: no limit)</span></label>
+          <input id="edit-max" type="number" min={0} max={1000} step={1} value={maxSessions} placeholder="no limit" onInput={(e) => setMaxSessions(e.currentTarget.value)} />
         </div>
         <ErrorText error={error} />
         <div class="form-actions">

@@ -129,7 +129,7 @@ export function SessionView({ id }: { id: string }): JSX.Element {
         <div class="terminal-frame">
           <LiveTerminal key={`${id}:${generation}`} sessionId={id} readOnly={readOnly} onStatus={setStatus} onCursor={setCursor} controls={controls} />
         </div>
-        {session && hasAgent(session) ? <AgentPanel session={session} notes={notes.get(id)} /> : null}
+        {session && hasAgent(session) ? <AgentPanel key={id} session={session} notes={notes.get(id)} /> : null}
       </div>
       {confirmDelete ? (
         <ConfirmDialog
