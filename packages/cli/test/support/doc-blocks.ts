@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -101,7 +102,7 @@ export class DocShell {
     await writeFile(path, `${code}\n`);
     const from = this.output.length;
     const acked = new Promise<'done'>((resolve) => this.acks.push(() => resolve('done')));
-    child.stdio[3]!.write(`${block.background ? 'bg' : 'fg'} ${path}\n`);
+    (child.stdio[3] as Writable).write(`${block.background ? 'bg' : 'fg'} ${path}\n`);
     const verdict = await within(this.options.timeoutMs, Promise.race([acked, this.exited!.then((how) => ({ how }))]));
     const printed = (): string => tail(this.output.slice(from));
     if (verdict === 'timeout') {
@@ -135,7 +136,7 @@ export class DocShell {
       if (rc !== null) problems.push(`${where(block)} (background) exited ${rc.trim()} before the document's last block:\n${tail(await readFile(`${path}.log`, 'utf8'))}`);
     }
     if (this.child) {
-      this.child.stdio[3]!.end();
+      (this.child.stdio[3] as Writable).end();
       await within(5_000, this.exited!);
       await this.stopGroup();
     }
@@ -155,7 +156,7 @@ export class DocShell {
     });
     child.stdout!.on('data', (c: Buffer) => (this.output += c));
     child.stderr!.on('data', (c: Buffer) => (this.output += c));
-    createInterface({ input: child.stdio[4] as NodeJS.ReadableStream }).on('line', () => this.acks.shift()?.());
+    createInterface({ input: child.stdio[4] as Readable }).on('line', () => this.acks.shift()?.());
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit ${code}`)));
     this.child = child;
     return child;
