@@ -81,9 +81,9 @@ beforeAll(async () => {
   botUrl = `http://127.0.0.1:${port}`;
   const keyFile = join(gw.dataDir, 'slack-style-bot.json');
   const readme = await readFile(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-  const command = /```sh\n(\(umask 077; opendray integrations add[\s\S]*?)\n```/.exec(readme)?.[1];
+  const command = /```sh runnable\n(\(umask 077; npx opendray integrations add[\s\S]*?)\n```/.exec(readme)?.[1];
   expect(command).toBeTruthy();
-  await promisify(execFile)('sh', ['-c', command!.replace(/\\\n\s*/g, ' ').replace('opendray ', 'node "$OPENDRAY_BIN" ').replace('http://127.0.0.1:8790', botUrl)], {
+  await promisify(execFile)('sh', ['-c', command!.replace(/\\\n\s*/g, ' ').replace('npx opendray ', 'node "$OPENDRAY_BIN" ').replace('http://127.0.0.1:8790', botUrl)], {
     cwd: gw.dataDir,
     env: { ...process.env, OPENDRAY_BIN, OPENDRAY_URL: gw.url, OPENDRAY_TOKEN: gw.adminToken, XDG_CONFIG_HOME: gw.dataDir },
   });
