@@ -24,6 +24,14 @@ export interface HookSignal {
 
 const MAX_TEXT = 65_536;
 const str = (v: unknown, max = MAX_TEXT): string | undefined => (typeof v === 'string' ? v.slice(0, max) : undefined);
+/**
+ * What an agent's conversation id may look like (the CLIs use UUIDs). The id becomes an
+ * argument of the session's next start (`--resume <id>`, SPEC §17), and whatever runs in
+ * the session can post its own hook calls: an id that could be read as a flag
+ * (`--dangerously-skip-permissions`) would pass what the launch policy refuses (SPEC §15).
+ */
+export const AGENT_SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const agentId = (v: unknown): string | undefined => (typeof v === 'string' && AGENT_SESSION_ID.test(v) ? v : undefined);
 
 /**
  * Maps one hook call to a signal, per CLI (AGENT-CLIS.md lists the events each fires).
@@ -31,7 +39,7 @@ const str = (v: unknown, max = MAX_TEXT): string | undefined => (typeof v === 's
  */
 export function hookSignal(kind: AgentKind, event: string, payload: Record<string, unknown>): HookSignal {
   const name = event.slice(0, 64);
-  const sid = str(payload.session_id, 128);
+  const sid = agentId(payload.session_id);
   const turnId = str(payload.turn_id, 128) ?? str(payload.prompt_id, 128) ?? str(payload['turn-id'], 128);
   const base: HookSignal = { name, ...(sid ? { agentSessionId: sid } : {}), ...(turnId ? { turnId } : {}) };
   const tool = (): string => {
