@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentKind } from '@opendray/sdk/wire';
 import type { LaunchSpec } from '../sessions/providers/launch.js';
@@ -100,19 +100,33 @@ async function writeHookScript(t: HookTarget): Promise<string> {
 
 /**
  * Merges the gateway's guarded hook entries into `<home>/.gemini/settings.json`
- * (idempotent). The HOME is the session's own and writable from inside it (SPEC §15), so
- * a link planted there must not steer the gateway's write elsewhere: `.gemini` must be a
- * real directory and the file a regular one (else no hooks: the agent still runs, its state
- * read from the screen), the file is read without following a link, and the new content is
- * written to a fresh name (`wx`) and renamed over it.
+ * (idempotent). The HOME is the session's own and writable from inside it (SPEC §15), and
+ * its other sessions run while the gateway writes, so a link planted there — also one
+ * swapped in for `.gemini` between two of the gateway's steps — must not steer the write
+ * elsewhere (the operator's `~/.claude/settings.json` has the same name and runs hooks too).
+ * So `.gemini` is opened once, without following a link, and every later step goes through
+ * that descriptor (`/proc/self/fd/N/…` on Linux: Node has no `openat`); the file is read
+ * without following a link and must be a regular one (else no hooks: the agent still runs,
+ * its state read from the screen); the new content goes to a fresh name (`wx`), renamed over it.
  */
 async function addGeminiHooks(home: string): Promise<void> {
-  const dir = join(home, '.gemini');
-  const file = join(dir, 'settings.json');
-  if (!(await isRealDirectory(dir))) {
-    await mkdir(dir, { mode: 0o700 }).catch(() => undefined);
-    if (!(await isRealDirectory(dir))) return;
+  const path = join(home, '.gemini');
+  await mkdir(path, { mode: 0o700 }).catch(() => undefined);
+  const dirHandle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
+  if (!dirHandle) return;
+  try {
+    // Elsewhere there is no session sandbox to escape from (docs/security.md): the path will do.
+    const dir = process.platform === 'linux' ? `/proc/self/fd/${dirHandle.fd}` : path;
+    await mergeGeminiSettings(dir);
+  } catch {
+    // A tenant's hostile HOME costs it its hooks, never the start of its session.
+  } finally {
+    await dirHandle.close();
   }
+}
+
+async function mergeGeminiSettings(dir: string): Promise<void> {
+  const file = join(dir, 'settings.json');
   let settings: Record<string, unknown> = {};
   try {
     const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -146,8 +160,6 @@ async function addGeminiHooks(home: string): Promise<void> {
     throw err;
   });
 }
-
-const isRealDirectory = async (path: string): Promise<boolean> => (await lstat(path).catch(() => null))?.isDirectory() ?? false;
 
 async function writePrivate(file: string, text: string): Promise<void> {
   await writeFile(file, text, { mode: 0o600 });
