@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_BIN } from './fixtures/sessions.js';
 import { hookTokenOf } from './support/agent-fakes.js';
-import { registerIntegration, startGateway, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { ADMIN_TOKEN, registerIntegration, startGateway, waitFor, waitForOutput, type TestGateway } from './support/gateway.js';
+import { openEvents } from './support/events.js';
 
 /**
  * Attacks on agent awareness (SPEC §17) from inside a session: the hook token is the
@@ -83,6 +84,47 @@ describe('a forged hook session_id', () => {
     expect(second).toMatch(/^FAKE codex ARGV: \[resume\]/);
     expect(second, second).not.toContain(`[${forged}]`);
     await t.api(`/sessions/${id}`, { method: 'DELETE', token: api_key });
+  });
+});
+
+describe('agent events of sessions a tenant may not see', () => {
+  it('never reach it, whatever it subscribes to (*, session.*), also with ?since replay', async () => {
+    const { api_key: watcher } = await registerIntegration(t, { name: 'agent-watcher', scopes: ['session:read', 'event:subscribe:*'] });
+    const { api_key: narrow, integration: narrowed } = await registerIntegration(t, { name: 'agent-watcher-own', scopes: ['session:read', 'event:subscribe:*'] });
+    expect((await t.apiJson(`/integrations/${narrowed.id}`, { method: 'PATCH', body: { session_access: 'own' } })).status).toBe(200);
+    const { api_key: other } = await registerIntegration(t, { name: 'agent-other-tenant', scopes: ['session:create', 'session:read'] });
+    const admin = await openEvents(t, 'topics=*', ADMIN_TOKEN);
+    const star = await openEvents(t, 'topics=*', watcher);
+    const sessionStar = await openEvents(t, 'topics=session.*,', watcher);
+    const own = await openEvents(t, 'topics=*', narrow);
+    const hidden = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'claude', private: true } })).body.id as string;
+    const theirs = (await t.apiJson('/sessions', { method: 'POST', token: other, body: { provider_id: 'claude' } })).body.id as string;
+    const shared = (await t.apiJson('/sessions', { method: 'POST', body: { provider_id: 'claude' } })).body.id as string;
+    for (const id of [hidden, theirs, shared]) {
+      await waitForOutput(t, id, 'FAKE claude ARGV:');
+      const token = await hookTokenOf(id);
+      for (const [event, body] of [
+        ['SessionStart', { session_id: '11111111-2222-3333-4444-555555555555' }],
+        ['UserPromptSubmit', {}],
+        ['PermissionRequest', { tool_name: 'Bash', tool_input: { command: `secret-of-${id}` } }],
+        ['Stop', { last_assistant_message: `reply-of-${id}` }],
+      ] as const) {
+        expect((await t.apiJson(`/sessions/${id}/agent-events?event=${event}`, { method: 'POST', token, body })).status).toBe(200);
+      }
+    }
+    // The admin saw every one; the shared one's events reached the watcher (its visibility is v2's).
+    for (const id of [hidden, theirs, shared]) await admin.until((f) => f.topic === 'session.turn_completed' && f.data.session_id === id);
+    await star.until((f) => f.topic === 'session.turn_completed' && f.data.session_id === shared);
+    await sessionStar.until((f) => f.topic === 'session.turn_completed' && f.data.session_id === shared);
+    const replay = await openEvents(t, 'topics=*&since=0', watcher);
+    await replay.until((f) => f.topic === 'session.turn_completed' && f.data.session_id === shared);
+    const leaked = (frames: { topic: string; data: any }[], ids: string[]) =>
+      frames.filter((f) => ids.some((id) => JSON.stringify(f.data ?? {}).includes(id))).map((f) => `${f.topic} ${f.data?.session_id}`);
+    expect(leaked(star.events(), [hidden, theirs])).toEqual([]);
+    expect(leaked(sessionStar.events(), [hidden, theirs])).toEqual([]);
+    expect(leaked(replay.events(), [hidden, theirs])).toEqual([]);
+    expect(leaked(own.events(), [hidden, theirs, shared])).toEqual([]);
+    for (const c of [admin, star, sessionStar, own, replay]) c.ws.close();
   });
 });
 
