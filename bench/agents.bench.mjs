@@ -47,7 +47,9 @@ async function loadSupport() {
 async function benchOne(kind, support, log) {
   const standIn = await support.startModelStandIn({ firstTokenDelayMs: 300 });
   const home = await support.createAgentHome(kind, await support.installAgentCli(kind), standIn.url);
-  const gateway = await createGateway({ bcryptCost: 4, auth: { adminToken: TOKEN }, providers: [home.provider], idleThresholdMs: 3000 });
+  // Unsandboxed like the tests' gateways: the sandbox gives a session a private /tmp, which
+  // would hide the seeded temp HOME (the figure is the detector's, not the sandbox's).
+  const gateway = await createGateway({ bcryptCost: 4, auth: { adminToken: TOKEN }, providers: [home.provider], idleThresholdMs: 3000, sandbox: 'off' });
   const { url } = await gateway.listen(0, '127.0.0.1');
   const frames = [];
   const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/integrations/_events?topics=session.*`, { headers: { authorization: `Bearer ${TOKEN}` } });
