@@ -30,7 +30,7 @@ async function loadSupport() {
   const support = fileURLToPath(new URL('../packages/core/test/support/', import.meta.url));
   await build({
     stdin: {
-      contents: `export * from './model-stand-in/server.ts'; export * from './agent-cli-install.ts'; export * from './agent-homes.ts';`,
+      contents: `export * from './model-stand-in/server.ts'; export * from './agent-clis.ts'; export * from './agent-homes.ts';`,
       resolveDir: support,
       loader: 'ts',
     },
@@ -46,8 +46,10 @@ async function loadSupport() {
 
 async function benchOne(kind, support, log) {
   const standIn = await support.startModelStandIn({ firstTokenDelayMs: 300 });
-  const home = await support.seedAgentHome(kind, await support.installAgentCli(kind), standIn.url);
-  const gateway = await createGateway({ bcryptCost: 4, auth: { adminToken: TOKEN }, providers: [home.provider], idleThresholdMs: 3000 });
+  const home = await support.createAgentHome(kind, await support.installAgentCli(kind), standIn.url);
+  // Unsandboxed like the tests' gateways: the sandbox gives a session a private /tmp, which
+  // would hide the seeded temp HOME (the figure is the detector's, not the sandbox's).
+  const gateway = await createGateway({ bcryptCost: 4, auth: { adminToken: TOKEN }, providers: [home.provider], idleThresholdMs: 3000, sandbox: 'off' });
   const { url } = await gateway.listen(0, '127.0.0.1');
   const frames = [];
   const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/integrations/_events?topics=session.*`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -123,3 +123,11 @@ describe('the Claude reply region', () => {
     expect(replyText(rules, lines)).toBe('Stand-in reply 1: say hello to me');
   });
 });
+
+describe('the Gemini reply region', () => {
+  it('ends before the indented footer hint painted under the reply', () => {
+    const rules = loadAgentRules().gemini;
+    const lines = [' > say hello', '', '✦ Stand-in reply 1: say hello', '', '', `${' '.repeat(103)}? for shortcuts`];
+    expect(replyText(rules, lines)).toBe('Stand-in reply 1: say hello');
+  });
+});

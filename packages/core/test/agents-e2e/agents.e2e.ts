@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installAgentCli, type AgentCli } from '../support/agent-cli-install.js';
-import { seedAgentHome, type AgentHome } from '../support/agent-homes.js';
+import { installAgentCli, type AgentCli } from '../support/agent-clis.js';
+import { createAgentHome, type AgentHome } from '../support/agent-homes.js';
 import { openEvents, type EventsClient } from '../support/events.js';
 import { ADMIN_TOKEN, startGateway, waitFor, type TestGateway } from '../support/gateway.js';
 import { startModelStandIn, TOOL_FILE, type ModelStandIn } from '../support/model-stand-in/server.js';
@@ -25,7 +25,7 @@ const homes = new Map<AgentCli, AgentHome>();
 beforeAll(async () => {
   standIn = await startModelStandIn({ firstTokenDelayMs: 300 });
   dataDir = await mkdtemp(join(tmpdir(), 'opendray-agents-e2e-'));
-  for (const kind of KINDS) homes.set(kind, await seedAgentHome(kind, await installAgentCli(kind), standIn.url));
+  for (const kind of KINDS) homes.set(kind, await createAgentHome(kind, await installAgentCli(kind), standIn.url));
 });
 afterAll(async () => {
   await standIn?.close();

@@ -2,8 +2,10 @@ import { readlinkSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_ARGS, AGENT_CLIS, INSTALL_TIMEOUT_MS, agentEnv, installAgentCli, seedAgentHome, startModelStandIn, type AgentCli } from '../support/agent-clis.js';
+import { AGENT_CLIS, INSTALL_TIMEOUT_MS, installAgentCli, type AgentCli } from '../support/agent-clis.js';
+import { AGENT_ARGS, agentEnv, seedAgentHome } from '../support/agent-homes.js';
 import { waitFor } from '../support/gateway.js';
+import { startModelStandIn, type ModelStandIn } from '../support/model-stand-in/server.js';
 import { BOX_PROVIDERS, startBox, type Box } from './support.js';
 
 /** Text each pinned CLI shows once its first screen is up (AGENT-CLIS.md versions). */
@@ -19,7 +21,7 @@ const FIRST_SCREEN: Record<AgentCli, RegExp[]> = {
 describe.each(Object.keys(AGENT_CLIS) as AgentCli[])('the real %s inside the sandbox', (name) => {
   let bin: string;
   let box: Box | undefined;
-  let standIn: Awaited<ReturnType<typeof startModelStandIn>> | undefined;
+  let standIn: ModelStandIn | undefined;
   beforeAll(async () => {
     bin = await installAgentCli(name);
   }, INSTALL_TIMEOUT_MS);
