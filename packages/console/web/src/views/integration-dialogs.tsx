@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import type { Integration, IntegrationWithKey, UpdateIntegrationRequest } from '@opendray/sdk';
 import { client } from '../state/auth.js';
 import { putIntegration } from '../state/live.js';
+import { useFormAction } from '../ui/form-action.js';
 import { Button, Dialog, ErrorText, SecretField } from '../ui/kit.js';
 import { ScopesField, draftOf, scopesOf } from './scopes-field.js';
 
@@ -16,27 +17,16 @@ export function RegisterDialog({ onClose, onKey }: { onClose: () => void; onKey:
   const [prefix, setPrefix] = useState('');
   const [maxSessions, setMaxSessions] = useState('');
   const [draft, setDraft] = useState(draftOf(DEFAULT_SCOPES));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await client.createIntegration({
-        name: name.trim(),
-        scopes: scopesOf(draft),
-        ...(kind === 'service' ? { base_url: baseUrl.trim(), route_prefix: prefix.trim() } : {}),
-        ...(maxSessions.trim() ? { max_sessions: Number(maxSessions) } : {}),
-      });
-      putIntegration(res.integration);
-      onKey(res);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useFormAction(async () => {
+    const res = await client.createIntegration({
+      name: name.trim(),
+      scopes: scopesOf(draft),
+      ...(kind === 'service' ? { base_url: baseUrl.trim(), route_prefix: prefix.trim() } : {}),
+      ...(maxSessions.trim() ? { max_sessions: Number(maxSessions) } : {}),
+    });
+    putIntegration(res.integration);
+    onKey(res);
+  });
 
   return (
     <Dialog title="Register an integration" onClose={onClose} wide>
@@ -114,21 +104,11 @@ const GRACE_CHOICES = [
 /** Rotates the key, optionally keeping the old one valid for a grace period. */
 export function RotateDialog({ integration, onClose, onKey }: { integration: Integration; onClose: () => void; onKey: (k: IntegrationWithKey) => void }): JSX.Element {
   const [grace, setGrace] = useState(0);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const rotate = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await client.rotateKey(integration.id, grace ? { grace_seconds: grace } : {});
-      putIntegration(res.integration);
-      onKey(res);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: rotate } = useFormAction(async () => {
+    const res = await client.rotateKey(integration.id, grace ? { grace_seconds: grace } : {});
+    putIntegration(res.integration);
+    onKey(res);
+  });
   return (
     <Dialog title={`Rotate the key of ${integration.name}`} onClose={onClose}>
       <form class="form" onSubmit={rotate}>
@@ -156,27 +136,17 @@ export function EditDialog({ integration, onClose }: { integration: Integration;
   // null: no per-integration cap (SPEC §16); an empty box keeps it so.
   const [maxSessions, setMaxSessions] = useState(integration.max_sessions === null ? '' : String(integration.max_sessions));
   const [sessionAccess, setSessionAccess] = useState<string>(integration.session_access);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const save = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { busy, error, submit: save } = useFormAction(async () => {
     const patch: UpdateIntegrationRequest = {
       scopes: scopesOf(draft),
       max_sessions: maxSessions.trim() ? Number(maxSessions) : null,
       ...(integration.base_url ? { base_url: baseUrl.trim() } : {}),
       ...(sessionAccess === 'shared' || sessionAccess === 'own' ? { session_access: sessionAccess } : {}),
     };
-    try {
-      putIntegration(await client.updateIntegration(integration.id, patch));
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    putIntegration(await client.updateIntegration(integration.id, patch));
+    onClose();
+  });
 
   return (
     <Dialog title={`Edit ${integration.name}`} onClose={onClose} wide>

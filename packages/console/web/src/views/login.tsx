@@ -2,27 +2,20 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { isOpendrayError } from '@opendray/sdk';
 import { signIn } from '../state/auth.js';
+import { useFormAction } from '../ui/form-action.js';
 import { Button, ErrorText } from '../ui/kit.js';
 
 /** The admin sign-in (SPEC §2.1): the same account as `opendray login`. */
 export function Login({ notice }: { notice?: string }): JSX.Element {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(username, password);
-    } catch (err) {
-      setError(isOpendrayError(err) && err.status === 401 ? new Error('Wrong username or password.') : err);
+  const { busy, error, submit } = useFormAction(
+    () => signIn(username, password),
+    (err) => {
       setPassword('');
-      setBusy(false);
-    }
-  };
+      return isOpendrayError(err) && err.status === 401 ? new Error('Wrong username or password.') : err;
+    },
+  );
 
   return (
     <main class="login" id="main">

@@ -4,6 +4,7 @@ import type { Provider } from '@opendray/sdk';
 import { client } from '../state/auth.js';
 import { putSession } from '../state/live.js';
 import { navigate } from '../state/router.js';
+import { useFormAction } from '../ui/form-action.js';
 import { Button, Dialog, ErrorText } from '../ui/kit.js';
 
 /** Starts a session: a provider (with whether it is installed), a directory and a name. */
@@ -12,8 +13,17 @@ export function NewSessionDialog({ onClose }: { onClose: () => void }): JSX.Elem
   const [providerId, setProviderId] = useState('shell');
   const [cwd, setCwd] = useState('');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+
+  const { busy, error, setError, submit } = useFormAction(async () => {
+    const session = await client.createSession({
+      provider_id: providerId,
+      ...(name.trim() ? { name: name.trim() } : {}),
+      ...(cwd.trim() ? { cwd: cwd.trim() } : {}),
+    });
+    putSession(session);
+    onClose();
+    navigate({ view: 'session', id: session.id });
+  });
 
   useEffect(() => {
     client.listProviders().then(
@@ -26,24 +36,7 @@ export function NewSessionDialog({ onClose }: { onClose: () => void }): JSX.Elem
     );
   }, []);
 
-  const submit = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const session = await client.createSession({
-        provider_id: providerId,
-        ...(name.trim() ? { name: name.trim() } : {}),
-        ...(cwd.trim() ? { cwd: cwd.trim() } : {}),
-      });
-      putSession(session);
-      onClose();
-      navigate({ view: 'session', id: session.id });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+
 
   return (
     <Dialog title="New session" onClose={onClose}>
